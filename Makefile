@@ -1,0 +1,37 @@
+# Two set-up commands: `make run` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SAMPLE ?= sample_data/instructions.jsonl
+
+.PHONY: run test lint format bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/studio $(SAMPLE)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check studio tests benchmarks sample_data
+	$(BIN)/ruff format --check studio tests benchmarks sample_data
+	$(BIN)/python -m pytest -n auto -p no:cacheprovider
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix studio tests benchmarks sample_data
+	$(BIN)/ruff format studio tests benchmarks sample_data
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m benchmarks.run_all
+
+clean-venv:
+	rm -rf $(VENV)

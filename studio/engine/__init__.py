@@ -1,0 +1,1 @@
+"""The engine: pure Python + polars. Nothing here imports textual."""

@@ -1,0 +1,158 @@
+"""Steps: small typed, frozen dataclasses with `apply(frame) -> frame` and a JSON round-trip.
+
+Every row carries `ID` (`_id`), a stable integer identity assigned at load time; steps keep it
+(rows they add get fresh ids from `fresh_ids`). A step is either row-local (`scope = "row"`,
+a pure function of any batch of rows) or global (`scope = "global"`, needs the whole frame and
+states the columns it groups by in `group_keys()`), so recipes can later run distributed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Literal
+
+import polars as pl
+
+from studio.engine.errors import RecipeError, StepError
+
+ID = "_id"
+"""Name of the stable row identity column (UInt64)."""
+
+REGISTRY: dict[str, type[Step]] = {}
+
+
+def register(name: str):  # noqa: ANN201
+    """Class decorator: file a step under its registry key `family.verb`."""
+
+    def wrap(cls: type[Step]) -> type[Step]:
+        if name in REGISTRY and REGISTRY[name] is not cls:
+            raise RuntimeError(f"step name {name!r} registered twice")
+        cls.name = name
+        REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _to_plain(v) for k, v in value.items()}
+    return value
+
+
+def _from_plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_from_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _from_plain(v) for k, v in value.items()}
+    return value
+
+
+class Step:
+    """Base of every step. Subclasses are `@register(...)` + `@dataclass(frozen=True, slots=True)`.
+
+    Parameters are dataclass fields with defaults; use tuples (not lists) for sequences so the
+    step stays hashable and round-trips exactly through JSON.
+    """
+
+    name: ClassVar[str] = ""
+    scope: ClassVar[Literal["row", "global"]] = "row"
+
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line in plain words, shown in the Steps view and the data card."""
+        return self.name
+
+    def group_keys(self) -> tuple[str, ...]:
+        """Columns a global step groups by (empty: the whole frame). Row steps return ()."""
+        return ()
+
+    def removal_reasons(self, before: pl.LazyFrame) -> pl.LazyFrame | None:
+        """Optional: a frame of (`_id`, `reason`) for rows this step drops from `before`.
+
+        Return None to let the runner find dropped rows itself (reason = `describe()`).
+        """
+        return None
+
+    def validate(self, schema: pl.Schema) -> None:
+        """Raise `StepError` when the step cannot run on a frame with this schema."""
+
+    # -- JSON -----------------------------------------------------------------------------
+    def params(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.name, **_to_plain(self.params())}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Step:
+        if not isinstance(data, dict) or "step" not in data:
+            raise RecipeError("A recipe step must be an object with a 'step' key.")
+        name = data["step"]
+        cls = get_step_class(name)
+        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - known - {"step"})
+        if unknown:
+            raise RecipeError(f"Step {name!r} has unknown parameters: {', '.join(unknown)}.")
+        kwargs = {k: _from_plain(v) for k, v in data.items() if k != "step"}
+        try:
+            return cls(**kwargs)
+        except (TypeError, ValueError) as exc:
+            raise RecipeError(f"Step {name!r} has bad parameters: {exc}") from exc
+
+
+def get_step_class(name: str) -> type[Step]:
+    load_all_steps()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise RecipeError(f"Unknown step {name!r}.") from None
+
+
+_LOADED = False
+
+
+def load_all_steps() -> None:
+    """Import every module of `studio.engine.steps` so their steps register."""
+    global _LOADED
+    if _LOADED:
+        return
+    import importlib
+    import pkgutil
+
+    import studio.engine.steps as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    _LOADED = True
+
+
+def require_columns(schema: pl.Schema, *columns: str) -> None:
+    """Raise a StepError naming the missing column and the known ones."""
+    missing = [c for c in columns if c and c not in schema]
+    if missing:
+        known = ", ".join(n for n in schema.names() if n != ID)
+        raise StepError(f"No column named {missing[0]!r}; columns are: {known}.")
+
+
+def id_in(ids: object) -> pl.Expr:
+    """`_id` is one of `ids` (a sequence of ints or a Series)."""
+    series = ids if isinstance(ids, pl.Series) else pl.Series(list(ids), dtype=pl.UInt64)  # type: ignore[call-overload]
+    return pl.col(ID).is_in(series.cast(pl.UInt64).implode())
+
+
+def fresh_ids(existing: pl.LazyFrame, added: pl.LazyFrame) -> pl.LazyFrame:
+    """Give rows a step adds new `_id`s after the largest existing one (deterministic)."""
+    start = existing.select(pl.col(ID).max().fill_null(-1).cast(pl.Int64) + 1)
+    return (
+        added.drop(ID, strict=False)
+        .with_row_index("__new")
+        .join(start.rename({ID: "__start"}), how="cross")
+        .with_columns((pl.col("__start") + pl.col("__new")).cast(pl.UInt64).alias(ID))
+        .drop("__new", "__start")
+    )

@@ -1,0 +1,19 @@
+"""The Augment pane (not built yet: see its issue)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from studio.tui.panes.base import Pane
+
+
+class AugmentPane(Pane):
+    TAB_ID = "augment"
+    TITLE = "Augment"
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "The Augment pane is not built yet; its headless command may exist already.",
+            classes="placeholder",
+        )

@@ -1,0 +1,25 @@
+"""Base of every tab's pane."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.containers import Container
+
+if TYPE_CHECKING:
+    from studio.engine.workspace import Workspace
+
+
+class Pane(Container):
+    """A tab. The app sets `workspace` before mounting and calls `workspace_changed()` after
+    every change; panes build steps and post `StepRequested`, never apply them directly."""
+
+    TAB_ID: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+
+    def __init__(self, workspace: Workspace | None = None, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        self.workspace = workspace
+
+    def workspace_changed(self) -> None:
+        """Refresh from `self.workspace` (called on the UI thread; start workers for long work)."""

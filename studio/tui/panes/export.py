@@ -1,0 +1,19 @@
+"""The Export pane (not built yet: see its issue)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from studio.tui.panes.base import Pane
+
+
+class ExportPane(Pane):
+    TAB_ID = "export"
+    TITLE = "Export"
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "The Export pane is not built yet; its headless command may exist already.",
+            classes="placeholder",
+        )

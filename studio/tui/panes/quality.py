@@ -1,0 +1,19 @@
+"""The Quality pane (not built yet: see its issue)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from studio.tui.panes.base import Pane
+
+
+class QualityPane(Pane):
+    TAB_ID = "quality"
+    TITLE = "Quality"
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "The Quality pane is not built yet; its headless command may exist already.",
+            classes="placeholder",
+        )
