@@ -155,7 +155,7 @@ def detect_shape(frame: pl.LazyFrame | pl.DataFrame, sample_rows: int = 200) -> 
         return done("sharegpt", lower["conversations"], label_by_name({lower["conversations"]}))
     for first, seconds in _ALPACA:
         out = next((lower[s] for s in seconds if s in lower), None)
-        if first in lower and out is not None and _is_text(schema[out]):
+        if first in lower and out is not None:
             roles[lower[first]] = "instruction"
             if "input" in lower and lower["input"] != lower[first]:
                 roles[lower["input"]] = "input"

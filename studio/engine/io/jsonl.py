@@ -303,6 +303,7 @@ def _array_elements(
     decoder = json.JSONDecoder()
     records: list[object] = []
     offsets: list[int] = []
+    indent: int | None = None
     pos += 1
     n = len(text)
     while True:
@@ -318,11 +319,13 @@ def _array_elements(
             problems.append(
                 Problem(name, exc.lineno, f"malformed JSON: {exc.msg} at column {exc.colno}")
             )
-            resume = _resync(text, exc.pos if exc.pos > pos else pos + 1)
+            resume = _resync(text, exc.pos if exc.pos > pos else pos + 1, indent)
             if resume < 0:
                 break
             pos = resume
             continue
+        if indent is None and "\n" in text[:pos]:
+            indent = pos - text.rfind("\n", 0, pos) - 1
         if isinstance(value, dict):
             records.append(value)
             offsets.append(pos)
@@ -338,18 +341,27 @@ def _array_elements(
     return records, offsets
 
 
-def _resync(text: str, pos: int) -> int:
-    """Offset of the next line that starts (after blanks and a comma) with `{`, or -1."""
+def _resync(text: str, pos: int, indent: int | None) -> int:
+    """Offset of the next element after a broken one, or -1: the next line starting at the
+    elements' indentation (or, when that is unknown, the next line starting with `{`)."""
+    n = len(text)
     while True:
         nl = text.find("\n", pos)
         if nl < 0:
             return -1
-        p = _skip_ws(text, nl + 1)
-        if p < len(text) and text[p] == ",":
+        p = nl + 1
+        while p < n and text[p] in " \t":
+            p += 1
+        column = p - nl - 1
+        if p < n and text[p] == ",":
             p = _skip_ws(text, p + 1)
-        if p < len(text) and text[p] == "{":
+        if p < n and text[p] == "]" and (indent is None or column <= indent):
             return p
-        if p < len(text) and text[p] == "]":
+        if (
+            p < n
+            and text[p] not in "\r\n}]"
+            and (column == indent if indent is not None else text[p] == "{")
+        ):
             return p
         pos = nl + 1
 
