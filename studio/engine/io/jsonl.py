@@ -188,7 +188,7 @@ def _line_problem(line: bytes) -> str | None:
     except UnicodeDecodeError:
         return "invalid UTF-8 bytes"
     except json.JSONDecodeError as exc:
-        return f"malformed JSON: {exc.msg} at column {exc.colno}"
+        return f"malformed JSON: {exc.msg} (column {exc.colno})"
     except RecursionError:
         return "malformed JSON: nested too deeply"
     if not isinstance(value, dict):
@@ -317,7 +317,7 @@ def _array_elements(
             value, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             problems.append(
-                Problem(name, exc.lineno, f"malformed JSON: {exc.msg} at column {exc.colno}")
+                Problem(name, exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})")
             )
             resume = _resync(text, exc.pos if exc.pos > pos else pos + 1, indent)
             if resume < 0:
