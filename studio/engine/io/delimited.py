@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import polars as pl
 from studio.engine.dataset import Problem
 from studio.engine.errors import LoadError
 from studio.engine.io.part import Part, compact_lines
-from studio.engine.io.source import decode_text, read_bytes
+from studio.engine.io.source import decode_text, has_bom, read_bytes, read_head
 
 _SEPARATORS = (",", "\t", ";", "|")
 _SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -98,15 +99,27 @@ def read_delimited(
 ) -> Part:
     name = path.name
     problems: list[Problem] = []
-    raw = read_bytes(path, compression, problems)
     encoding = options.get("encoding")
-    text = decode_text(raw, name, encoding if isinstance(encoding, str) else None)
-    problems.extend(text.problems)
-    data = text.data
-    if not data.strip():
+    encoding = encoding if isinstance(encoding, str) else None
+    head = read_head(path, _SAMPLE_BYTES)
+    direct = compression is None and encoding is None and not has_bom(head)
+    # Plain UTF-8 files go to polars by path (it maps the file and checks UTF-8 itself);
+    # the bytes are read in Python only when something needs a closer look.
+    data: bytes | None = None
+    if not direct:
+        data = _decoded(path, compression, encoding, problems)
+        head = data[:_SAMPLE_BYTES]
+    elif not head.strip() and not path.read_bytes().strip():
         raise LoadError(f"{name}: the file has no rows.")
-    sample = data[:_SAMPLE_BYTES].decode("utf-8", errors="ignore")
-    if len(data) > _SAMPLE_BYTES and "\n" in sample:
+
+    def content() -> bytes:
+        nonlocal data
+        if data is None:
+            data = path.read_bytes()
+        return data
+
+    sample = head.decode("utf-8", errors="ignore")
+    if len(head) >= _SAMPLE_BYTES and "\n" in sample:
         sample = sample[: sample.rfind("\n") + 1]
     if options.get("separator") is not None:
         sep = normalize_separator(options["separator"])
@@ -119,10 +132,29 @@ def read_delimited(
     header = bool(has_header) if has_header is not None else looks_like_header(rows)
     width = len(rows[0]) if header and rows else _mode_width(rows)
     try:
-        cells, fields, lines = _split_polars(data, sep, width)
-    except Exception:
-        cells, fields, lines = _split_python(data, sep, width, name, problems)
+        cells, fields, lines = _split_polars(path if direct else content(), sep, width, content)
+    except Exception as exc:
+        if direct and "utf" in str(exc).lower():  # not UTF-8 after all: decode, then retry
+            data = _decoded(path, None, None, problems)
+            try:
+                cells, fields, lines = _split_polars(data, sep, width, content)
+            except Exception:
+                cells, fields, lines = _split_python(data, sep, width, name, problems)
+        else:
+            cells, fields, lines = _split_python(content(), sep, width, name, problems)
+    data = None  # the parsed cells hold the text now
     return _assemble(cells, fields, lines, header, width, name, problems, fmt)
+
+
+def _decoded(
+    path: Path, compression: str | None, encoding: str | None, problems: list[Problem]
+) -> bytes:
+    raw = read_bytes(path, compression, problems)
+    text = decode_text(raw, path.name, encoding)
+    problems.extend(text.problems)
+    if not text.data.strip():
+        raise LoadError(f"{path.name}: the file has no rows.")
+    return text.data
 
 
 def _mode_width(rows: list[list[str]]) -> int:
@@ -131,12 +163,14 @@ def _mode_width(rows: list[list[str]]) -> int:
     return Counter(len(r) for r in rows).most_common(1)[0][0]
 
 
-def _split_polars(data: bytes, sep: str, width: int) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+def _split_polars(
+    source: Path | bytes, sep: str, width: int, content: Callable[[], bytes]
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """All records as text columns f0.., the field count of each and its first line."""
     total = width + _SPARE
     names = [f"f{i}" for i in range(total)]
     cells = pl.read_csv(
-        data,
+        source,
         has_header=False,
         separator=sep,
         quote_char='"',
@@ -162,7 +196,7 @@ def _split_polars(data: bytes, sep: str, width: int) -> tuple[pl.DataFrame, np.n
     ).astype(np.int64)
     ambiguous = np.flatnonzero(~nonempty[:, width - 1]) if cells.height else np.zeros(0, int)
     if len(ambiguous):
-        _recount(data, sep, lines, newline_counts, ambiguous, fields)
+        _recount(content(), sep, lines, newline_counts, ambiguous, fields)
     return cells, fields, lines
 
 
@@ -265,7 +299,14 @@ def _assemble(
     if len(good) == 0:
         detail = f" ({problems[-1]})" if problems else ""
         raise LoadError(f"{name}: no rows could be read{detail}.")
-    frame = cells[good].select([pl.col(f"f{i}").alias(n) for i, n in enumerate(names)])
+    columns = [pl.col(f"f{i}").alias(n) for i, n in enumerate(names)]
+    if len(good) == cells.height:
+        frame = cells.select(columns)
+    elif int(good[-1]) - int(good[0]) == len(good) - 1:
+        frame = cells.slice(int(good[0]), len(good)).select(columns)
+    else:
+        frame = cells.select(columns).filter(pl.Series(keep))
+    del cells
     frame = infer_types(frame)
     row_lines, start = compact_lines(lines[good], first_line)
     problems.sort(key=lambda p: p.line or 0)
@@ -285,25 +326,39 @@ def _header_names(values: tuple[object, ...]) -> list[str]:
     return names
 
 
-def infer_types(frame: pl.DataFrame) -> pl.DataFrame:
-    """Integers, floats and booleans from text columns; empty text becomes null."""
-    out = []
+_INTEGER = r"^\s*[-+]?\d+\s*$"
+_FLOAT = r"^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?)\s*$"
+_BOOLEAN = r"(?i)^(true|false)$"
+
+
+def infer_types(frame: pl.DataFrame, sample: int = 1000) -> pl.DataFrame:
+    """Integers, floats and booleans from text columns; empty text becomes null.
+
+    A cheap look at the first non-empty values picks a candidate type; only then is the whole
+    column converted (strictly, so one odd value keeps the column as text).
+    """
+    out: list[pl.Expr] = []
     for col in frame.columns:
-        series = frame[col].replace("", None)
-        values = series.drop_nulls()
-        if values.len() == 0:
-            out.append(series)
-            continue
-        converted = None
-        try:
-            converted = series.str.to_integer(strict=True)
-        except Exception:
+        text = pl.col(col).replace("", None)
+        head = frame[col].head(sample * 4).replace("", None).drop_nulls().head(sample)
+        candidates: list[pl.Expr] = []
+        if head.len():
+            if head.str.contains(_INTEGER).all():
+                candidates.append(text.str.strip_chars().str.to_integer(strict=True))
+            if head.str.contains(_FLOAT).all():
+                candidates.append(text.str.strip_chars().cast(pl.Float64, strict=True))
+            if head.str.contains(_BOOLEAN).all():
+                lowered = text.str.to_lowercase()
+                valid = (lowered.is_null() | lowered.is_in(["true", "false"])).all()
+                if frame.select(valid).item():
+                    candidates.append(lowered == "true")
+        chosen = text
+        for candidate in candidates:
             try:
-                if not values.str.contains(r"(?i)^\s*[-+]?(nan|inf|infinity)\s*$").any():
-                    converted = series.cast(pl.Float64, strict=True)
+                frame.select(candidate.alias(col))  # raises when a value does not convert
             except Exception:
-                lowered = values.str.to_lowercase()
-                if lowered.is_in(["true", "false"]).all():
-                    converted = series.str.to_lowercase() == "true"
-        out.append(converted.alias(col) if converted is not None else series)
-    return pl.DataFrame(out)
+                continue
+            chosen = candidate
+            break
+        out.append(chosen.alias(col))
+    return frame.select(out)

@@ -169,6 +169,10 @@ def _gunzip(path: Path, raw: bytes, problems: list[Problem]) -> bytes:
     return b"".join(out)
 
 
+def has_bom(head: bytes) -> bool:
+    return any(head.startswith(bom) for bom, _ in _BOMS)
+
+
 def looks_binary(head: bytes) -> bool:
     """NUL bytes in the first block of a text file (UTF-16/32 with a BOM is text)."""
     if any(head.startswith(bom) for bom, enc in _BOMS if enc != "utf-8"):
