@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from studio.engine.errors import LoadError
 from studio.engine.io import load_dataset
@@ -195,3 +197,39 @@ def test_origin_lines_are_an_int_array_only_when_lines_were_skipped(write_file) 
     lines = dirty.origins[0].lines
     assert isinstance(lines, np.ndarray) and lines.dtype.kind == "i"
     assert lines.tolist() == [1, 3]
+
+
+_LINE_KINDS = st.sampled_from(["good", "good", "good", "blank", "cut", "array", "text", "number"])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(kinds=st.lists(_LINE_KINDS, min_size=1, max_size=120), crlf=st.booleans())
+def test_any_mix_of_lines_keeps_every_good_row_at_its_line(
+    tmp_path: Path, kinds: list[str], crlf: bool
+) -> None:
+    made = {
+        "blank": "",
+        "cut": '{"text": "cut',
+        "array": "[1, 2]",
+        "text": "plain words",
+        "number": "7",
+    }
+    lines = [
+        json.dumps({"text": f"line {i}", "n": i}) if kind == "good" else made[kind]
+        for i, kind in enumerate(kinds)
+    ]
+    path = tmp_path / "mix.jsonl"
+    path.write_text(("\r\n" if crlf else "\n").join(lines) + "\n")
+    good = [i for i, kind in enumerate(kinds) if kind == "good"]
+    bad = [i + 1 for i, kind in enumerate(kinds) if kind not in ("good", "blank")]
+    if not good:
+        with pytest.raises(LoadError):
+            load_dataset(path)
+        return
+    ds = load_dataset(path)
+    frame = ds.frame.collect()
+    assert frame["n"].to_list() == good
+    assert [p.line for p in ds.problems] == bad
+    assert ds.source_ids(frame["_id"]).to_list() == [f"mix.jsonl:{i + 1}" for i in good]

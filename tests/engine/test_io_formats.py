@@ -349,3 +349,22 @@ def test_options_are_recorded_and_reopen_identically(write_file) -> None:
 def test_unknown_option_is_a_load_error(write_file) -> None:
     with pytest.raises(LoadError, match="Unknown load option"):
         load_dataset(write_file("d.jsonl", JSONL), colour="red")
+
+
+def test_one_line_json_array_numbers_rows(write_file) -> None:
+    ds = load_dataset(write_file("d.json", json.dumps(ROWS)))
+    assert _sources(ds) == [f"d.json:{i}" for i in range(1, 6)]
+
+
+def test_format_option_on_a_folder_reads_only_that_format(tmp_path: Path) -> None:
+    _shards(tmp_path / "shards")
+    (tmp_path / "shards" / "notes.csv").write_text("a,b\n1,2\n")
+    ds = load_dataset(tmp_path / "shards", format="jsonl")
+    assert ds.rows == 9 and ds.problems == []
+
+
+def test_headerless_csv_with_numbers(write_file) -> None:
+    ds = load_dataset(write_file("d.csv", "1,hello there\n2,general greeting\n3,bye\n"))
+    frame = ds.frame.collect()
+    assert ds.columns == ["column_1", "column_2"] and frame["column_1"].dtype == pl.Int64
+    assert frame.height == 3

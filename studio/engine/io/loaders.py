@@ -116,7 +116,9 @@ def _pick_shards(
     files: list[Path], where: str, forced: str | None, problems: list[Problem]
 ) -> list[Path]:
     if forced:
-        return sorted(files, key=_natural)
+        named = [f for f in files if split_name(f)[0] == forced]
+        unnamed = [f for f in files if split_name(f)[0] is None]
+        return sorted(named or unnamed or files, key=_natural)
     by_format: dict[str, list[Path]] = {}
     for f in files:
         fmt, _ = split_name(f)
