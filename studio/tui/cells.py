@@ -20,6 +20,7 @@ import json
 import re
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
@@ -142,6 +143,21 @@ def safe_text(
     if width is not None and one_line:
         text.truncate(width, overflow="ellipsis", pad=True)
     return text
+
+
+def fit_plain(raw: str, width: int) -> str | None:
+    """`raw` cut or padded to exactly `width` cells (ellipsis when cut), or None when it
+    holds a character that needs escaping (then use `safe_text`). The table's fast path."""
+    if _UNSAFE_ONE_LINE.search(raw) is not None:
+        return None
+    if raw.isascii():
+        if len(raw) <= width:
+            return raw.ljust(width)
+        return raw[: max(width - 1, 0)] + "…"
+    length = cell_len(raw)
+    if length <= width:
+        return raw + " " * (width - length)
+    return set_cell_size(raw, max(width - 1, 0)) + "…"
 
 
 def stylize_matches(text: Text, pattern: re.Pattern[str], style: Style | str) -> int:

@@ -84,6 +84,7 @@ class BrowsePane(Pane):
         self._prompt_mode = ""
         self._search_generation = -1
         self._clear_marks_on_change = False
+        self._status = ""
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -136,7 +137,10 @@ class BrowsePane(Pane):
             shown = safe_str(self.query_text, max_chars=24)
             kind = "regex" if self.query_regex else "search"
             parts.append(f"{kind} {shown!r}: {len(self.match_rows):,} matches")
-        self.query_one("#browse-status", Static).update(" · ".join(parts))
+        status = " · ".join(parts)
+        if status != self._status:
+            self._status = status
+            self.query_one("#browse-status", Static).update(status, layout=False)
         view = self.query_one("#browse-view", Static)
         if table.view_ids is not None:
             view.display = True

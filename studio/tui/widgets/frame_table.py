@@ -13,18 +13,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from studio.engine.steps.base import ID, id_in
 from studio.engine.steps.rows import Sort
-from studio.tui.cells import cell_str, safe_text, stylize_matches
+from studio.tui.cells import cell_str, fit_plain, safe_text, stylize_matches
 from studio.tui.messages import StepRequested
 
 if TYPE_CHECKING:
@@ -193,6 +194,9 @@ class FrameTable(ScrollView, can_focus=True):
         self._gutter = 0
         self._layout_key: tuple[Any, ...] = ()
         self._layout_width = -1
+        self._style_cache: dict[str, Style] = {}
+        self._positions: list[int] = []
+        self._body_width = 0
         self._highlight: re.Pattern[str] | None = None
         self._highlight_key = 0
         self._sorted: tuple[str, bool] | None = None
@@ -397,8 +401,10 @@ class FrameTable(ScrollView, can_focus=True):
             x += w + 1
         self._offsets = offsets
         self._layout_key = (tuple(cols), tuple(widths), self._gutter)
-        body = x
-        self.virtual_size = Size(self._gutter + body, self._rows + 1)
+        index = {c: i for i, c in enumerate(self._all_columns, start=1)}
+        self._positions = [index[c] for c in cols]
+        self._body_width = x
+        self.virtual_size = Size(self._gutter + x, self._rows + 1)
         self._lines.clear()
 
     def on_resize(self) -> None:
@@ -407,14 +413,14 @@ class FrameTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._lines.clear()
+        self._clear_styles()
 
     def _on_focus(self, event: Any) -> None:
-        self._lines.clear()
+        self._clear_styles()
         self.refresh()
 
     def _on_blur(self, event: Any) -> None:
-        self._lines.clear()
+        self._clear_styles()
         self.refresh()
 
     # -- cursor ----------------------------------------------------------------------------
@@ -431,13 +437,19 @@ class FrameTable(ScrollView, can_focus=True):
         row = max(0, min(row, self._rows - 1)) if self._rows else 0
         col = max(0, min(col, len(self.columns) - 1)) if self.columns else 0
         moved = (row, col) != (self.cursor_row, self.cursor_col)
-        old_row = self.cursor_row
+        old_row, old_col = self.cursor_row, self.cursor_col
         self.cursor_row, self.cursor_col = row, col
         self._scroll_cursor_into_view()
-        if moved or force:
+        if force:
+            self.refresh()
+        elif moved:
+            # only the two rows (and the header when the column changed) need drawing; a
+            # scroll repaints everything by itself
             self.refresh_line(old_row + 1)
             self.refresh_line(row + 1)
-            self.refresh()
+            if col != old_col:
+                self.refresh(Region(0, 0, self.size.width, 1))
+        if moved or force:
             self.post_message(self.CursorMoved(self, row, self.current_column))
 
     def _scroll_cursor_into_view(self) -> None:
@@ -524,20 +536,44 @@ class FrameTable(ScrollView, can_focus=True):
         if width != self._layout_width:
             # scrollbars appearing change the width without a resize event
             self._layout()
+        base = self._style("base")
         if y == 0:
-            gutter, body = self._header_strips()
+            key: tuple[Any, ...] = ("header", self._generation, self._layout_key, self.cursor_col)
+            index = -1
         else:
             index = scroll_y + y - 1
             if index >= self._rows:
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, base)
             try:
-                gutter, body = self._row_strips(index)
+                block = self._block_for(index)
             except pl.exceptions.PolarsError as exc:
-                text = Text(f"cannot read rows: {exc}", style=self.rich_style)
-                return Strip(text.render(self.app.console)).adjust_cell_length(width)
+                text = Text(f"cannot read rows: {exc}", style=base)
+                return Strip(text.render(self.app.console)).adjust_cell_length(width, base)
+            if block is None:
+                return Strip.blank(width, base)
+            is_cursor = index == self.cursor_row
+            key = (
+                self._generation,
+                index,
+                self._layout_key,
+                self.cursor_col if is_cursor else -1,
+                block.ids[index % BLOCK] in self.marked,
+                self._highlight_key,
+            )
+        key += (scroll_x, width)
+        strip = self._lines.get(key)
+        if strip is not None:
+            return strip
+        gutter, body, line_style = (
+            self._header_segments() if index < 0 else self._row_segments(index, block)
+        )
         view = max(width - self._gutter, 0)
-        body = body.crop(scroll_x, scroll_x + view).adjust_cell_length(view, self.rich_style)
-        return Strip.join([gutter, body])
+        body_strip = Strip(body, self._body_width).crop(scroll_x, scroll_x + view)
+        strip = Strip.join([Strip(gutter, self._gutter), body_strip]).adjust_cell_length(
+            width, line_style
+        )
+        self._lines.set(key, strip)
+        return strip
 
     _BLENDED: ClassVar[frozenset[str]] = frozenset(
         {
@@ -551,91 +587,85 @@ class FrameTable(ScrollView, can_focus=True):
 
     def _style(self, name: str) -> Style:
         """A component style; ones with a (translucent) background are blended, the others
-        are foreground-only so they sit on whatever row background is under them."""
-        return self.get_component_rich_style(name, partial=name not in self._BLENDED)
+        are foreground-only so they sit on whatever row background is under them.
+        Cached: computing styles costs more than drawing a line."""
+        style = self._style_cache.get(name)
+        if style is None:
+            if name == "base":
+                style = self.rich_style
+            else:
+                style = self.get_component_rich_style(name, partial=name not in self._BLENDED)
+            self._style_cache[name] = style
+        return style
 
-    def _header_strips(self) -> tuple[Strip, Strip]:
-        key = ("header", self._generation, self._layout_key, self.cursor_col, self.has_focus)
-        cached = self._lines.get(key)
-        if cached is not None:
-            return cached
+    def _clear_styles(self) -> None:
+        self._style_cache.clear()
+        self._lines.clear()
+
+    def _header_segments(self) -> tuple[list[Segment], list[Segment], Style]:
         console = self.app.console
-        base = self.rich_style + self._style("frame-table--header")
+        base = self._style("base") + self._style("frame-table--header")
         cursor = base + self._style("frame-table--header-cursor")
-        sep = self._style("frame-table--separator")
-        gutter = Text(" " * self._gutter, style=base)
-        line = Text(style=base, no_wrap=True, end="")
+        sep = base + self._style("frame-table--separator")
+        dim = Style(dim=True)
+        body: list[Segment] = []
         for i, (name, w) in enumerate(zip(self.columns, self._widths, strict=True)):
-            cell = Text(no_wrap=True, end="", style=cursor if i == self.cursor_col else "")
-            cell.append(name)
-            cell.append(" " + dtype_label(self._schema[name]), Style(dim=True))
+            cell = Text(no_wrap=True, end="", style=cursor if i == self.cursor_col else base)
+            cell.append_text(safe_text(name))
+            cell.append(" " + dtype_label(self._schema[name]), dim)
             cell.truncate(w, overflow="ellipsis", pad=True)
-            line.append_text(cell)
-            line.append(SEPARATOR, sep)
-        strips = (Strip(gutter.render(console)), Strip(line.render(console)))
-        self._lines.set(key, strips)
-        return strips
+            body.extend(cell.render(console))
+            body.append(Segment(SEPARATOR, sep))
+        return [Segment(" " * self._gutter, base)], body, base
 
-    def _row_strips(self, index: int) -> tuple[Strip, Strip]:
-        block = self._block_for(index)
-        if block is None:
-            blank = Strip.blank(self._gutter, self.rich_style)
-            return blank, Strip([])
-        row_id = block.ids[index % BLOCK]
+    def _row_segments(
+        self, index: int, block: _Block
+    ) -> tuple[list[Segment], list[Segment], Style]:
+        """The gutter and the cells of one row, as segments (the fast path skips `Text`)."""
         is_cursor = index == self.cursor_row
-        marked = row_id in self.marked
-        key = (
-            self._generation,
-            index,
-            self._layout_key,
-            self.cursor_col if is_cursor else -1,
-            marked,
-            self._highlight_key,
-            self.has_focus,
-        )
-        cached = self._lines.get(key)
-        if cached is not None:
-            return cached
-        console = self.app.console
-        base = self.rich_style
+        marked = block.ids[index % BLOCK] in self.marked
+        base = self._style("base")
         if is_cursor:
             base = base + self._style("frame-table--cursor-row")
         gutter_style = base + self._style("frame-table--gutter")
-        gutter = Text(style=gutter_style, no_wrap=True, end="")
-        gutter.append("●" if marked else " ", self._style("frame-table--mark") if marked else "")
-        gutter.append(f"{index + 1:,}".rjust(self._gutter - 3) + " ")
-        gutter.append(SEPARATOR, self._style("frame-table--separator"))
+        sep = base + self._style("frame-table--separator")
+        gutter = [
+            Segment("●", base + self._style("frame-table--mark"))
+            if marked
+            else Segment(" ", gutter_style),
+            Segment(f"{index + 1:,}".rjust(self._gutter - 3) + " ", gutter_style),
+            Segment(SEPARATOR, sep),
+        ]
+        cursor_style = base + self._style("frame-table--cursor")
+        null_style = base + self._style("frame-table--null")
         match = self._style("frame-table--match")
-        cursor = self._style("frame-table--cursor")
-        null = self._style("frame-table--null")
-        sep = self._style("frame-table--separator")
+        highlight = self._highlight
+        console = self.app.console
         values = block.rows[index % BLOCK]
-        line = Text(style=base, no_wrap=True, end="")
-        positions = {c: i for i, c in enumerate(self._all_columns, start=1)}
-        for i, (name, w) in enumerate(zip(self.columns, self._widths, strict=True)):
-            value = values[positions[name]]
+        body: list[Segment] = []
+        for i, (position, w) in enumerate(zip(self._positions, self._widths, strict=True)):
+            value = values[position]
+            style = cursor_style if is_cursor and i == self.cursor_col else base
             if value is None:
-                cell = Text("∅".ljust(w), style=null, no_wrap=True, end="")
+                body.append(Segment(fit_plain("∅", w) or "", style + null_style))
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                shown = str(value)
+                shown = shown.rjust(w) if len(shown) <= w else shown[: w - 1] + "…"
+                if highlight is None:
+                    body.append(Segment(shown, style))
+                else:
+                    cell = Text(shown, style=style, no_wrap=True, end="")
+                    stylize_matches(cell, highlight, match)
+                    body.extend(cell.render(console))
             else:
-                cell = safe_text(
-                    value,
-                    width=w,
-                    highlight=self._highlight,
-                    highlight_style=match,
-                    conversation=True,
-                )
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    plain = cell.plain.rstrip()
-                    cell = Text(plain.rjust(w), no_wrap=True, end="")
-                    if self._highlight is not None:
-                        stylize_matches(cell, self._highlight, match)
-            if is_cursor and i == self.cursor_col:
-                cell.stylize_before(cursor)
-            line.append_text(cell)
-            line.append(SEPARATOR, sep)
-        strips = (
-            Strip(gutter.render(console)).adjust_cell_length(self._gutter, gutter_style),
-            Strip(line.render(console)),
-        )
-        self._lines.set(key, strips)
-        return strips
+                raw = value[: w * 4 + 4] if isinstance(value, str) else cell_str(value)
+                fitted = fit_plain(raw, w) if highlight is None else None
+                if fitted is not None:
+                    body.append(Segment(fitted, style))
+                else:
+                    cell = safe_text(
+                        raw, width=w, highlight=highlight, highlight_style=match, style=style
+                    )
+                    body.extend(cell.render(console))
+            body.append(Segment(SEPARATOR, sep))
+        return gutter, body, base
