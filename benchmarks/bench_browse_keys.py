@@ -39,7 +39,7 @@ FrameTable.render_line = _timed_render_line  # type: ignore[method-assign]
 
 # key-to-repaint: from posting the key to the end of the first screen refresh that drew
 # table lines (excludes the Pilot's wait for CPU idle, which on a loaded box dominates)
-PAINTED: list[float] = []
+PAINTED: list[tuple[float, float]] = []
 _DREW = [False]
 _compositor_refresh = Screen._compositor_refresh
 
@@ -47,7 +47,7 @@ _compositor_refresh = Screen._compositor_refresh
 def _timed_compositor_refresh(self: Screen) -> None:
     _compositor_refresh(self)
     if _DREW[0]:
-        PAINTED.append(time.perf_counter())
+        PAINTED.append((time.perf_counter(), time.thread_time()))
         _DREW[0] = False
 
 
@@ -59,6 +59,7 @@ async def run(path: str, presses: int) -> dict[str, object]:
     start = time.perf_counter()
     app = StudioApp([path])
     times: dict[str, list[float]] = {"pagedown": [], "G": [], "g": []}
+    cpu: dict[str, list[float]] = {"pagedown": [], "G": [], "g": []}
     async with app.run_test(size=(200, 50)) as pilot:
         while not FIRST_PAINT:
             await asyncio.sleep(0.005)
@@ -71,16 +72,19 @@ async def run(path: str, presses: int) -> dict[str, object]:
                 await pilot.pause()
                 PAINTED.clear()
                 _DREW[0] = False
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.thread_time()
                 await pilot.press(key)
                 await pilot.pause()
                 if PAINTED:
-                    times[key].append(PAINTED[0] - t)
+                    times[key].append(PAINTED[0][0] - t)
+                    cpu[key].append(PAINTED[0][1] - c)
         rows = table.row_count
     return {
         "rows": rows,
         "first_paint_s": round(first, 3),
         **{f"{k}_ms_median": round(statistics.median(v) * 1000, 1) for k, v in times.items()},
+        # UI-thread CPU time for the same span: what the key costs on an idle machine
+        **{f"{k}_cpu_ms_median": round(statistics.median(v) * 1000, 1) for k, v in cpu.items()},
     }
 
 
