@@ -68,3 +68,22 @@ def _plain(widget: Static) -> str:
     console = Console(width=200, record=True)
     console.print(widget.content)
     return console.export_text()
+
+
+async def test_enter_on_a_figure_opens_its_rows_in_browse(tmp_path) -> None:  # noqa: ANN001
+    app = StudioApp([str(_data(tmp_path))])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app, pilot)
+        app.query_one("#tabs").active = "tab-quality"
+        await _settle(app, pilot)
+        pane = app.query_one("#pane-quality")
+        table = pane.query_one("#quality-figures", DataTable)
+        row = pane._row_keys.index("duplicate_rate")
+        table.focus()
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert app.query_one("#tabs").active == "tab-browse"
+        browse = app.query_one("#pane-browse")
+        assert browse.table.row_count == 1
+        assert browse.table.cursor_id == 40
