@@ -142,12 +142,11 @@ def _paths_of(value: object, prefix: tuple[str, ...], out: set[tuple[str, ...]])
 def _covers(schema: pl.Schema, paths: set[tuple[str, ...]]) -> bool:
     """Whether every sampled field path has a column (or struct field) in `schema`."""
     for path in paths:
-        dtype: pl.DataType | None = None
-        fields: dict[str, pl.DataType] = dict(schema)
+        fields: dict[str, object] = dict(schema)
         for key in path:
             if key not in fields:
                 return False
-            dtype = fields[key]
+            dtype: object = fields[key]
             while isinstance(dtype, pl.List | pl.Array):
                 dtype = dtype.inner
             if not isinstance(dtype, pl.Struct):
