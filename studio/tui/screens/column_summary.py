@@ -75,7 +75,7 @@ class ColumnSummaryScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     ColumnSummaryScreen { align: center middle; }
     ColumnSummaryScreen #summary-box {
-        width: 90%; max-width: 100; height: 80%;
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
         background: $panel; border: round $primary; padding: 0 1;
     }
     """

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from studio.tui.cells import conversation_keys, safe_str, safe_text
+from studio.tui.widgets.frame_table import dtype_label
 
 MATCH_STYLE = Style(reverse=True, bold=True)
 
@@ -85,8 +86,13 @@ class RowDetailScreen(Screen[None]):
         with VerticalScroll(id="detail-body"):
             for name, value in self.row.items():
                 dtype = self.row_schema.get(name)
-                label = safe_str(name) + (f"  {dtype}" if dtype is not None else "")
-                yield Static(Text(label), classes="detail-column")
+                label = Text(safe_str(name))
+                if dtype is not None:
+                    label.append(f"  {dtype_label(dtype)}", style="dim")
+                keys = conversation_keys(value)
+                if keys is not None:
+                    label.append(f"  {len(value)} turns", style="dim")
+                yield Static(label, classes="detail-column")
                 yield from self._value_widgets(value)
         yield Footer()
 
