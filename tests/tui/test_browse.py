@@ -300,3 +300,16 @@ async def test_markup_and_escape_sequences_are_shown_literally(tmp_path: Path) -
         await pilot.pause()
         values = [str(w.render()) for w in app.screen.query(".detail-value")]
         assert values[0] == "[bold]x[/bold]"
+
+
+async def test_click_moves_the_cursor(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "data.jsonl")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _open(pilot)
+        x = table._gutter + table._offsets[1] + 1
+        await pilot.click(FrameTable, offset=(x, 3))
+        assert table.cursor_row == 2 and table.current_column == "n"
+        await pilot.click(FrameTable, offset=(x, 3), times=2)
+        await pilot.pause()
+        assert isinstance(app.screen, RowDetailScreen)

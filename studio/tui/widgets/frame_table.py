@@ -17,6 +17,7 @@ import polars as pl
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -529,6 +530,23 @@ class FrameTable(ScrollView, can_focus=True):
                 left = max(min(x0, x1 - view), 0)
         if top != round(self.scroll_y) or left != round(self.scroll_x):
             self.scroll_to(x=left, y=top, animate=False, force=True)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click puts the cursor on a cell (a double click opens the row); the keyboard
+        does everything too."""
+        if event.y < 1 or not self._rows:
+            return
+        row = round(self.scroll_y) + event.y - 1
+        col = self.cursor_col
+        x = event.x - self._gutter + round(self.scroll_x)
+        if x >= 0:
+            for i, offset in enumerate(self._offsets):
+                if offset <= x < offset + self._widths[i] + 1:
+                    col = i
+                    break
+        self._set_cursor(row, col)
+        if event.chain >= 2:
+            self.action_open_row()
 
     def action_cursor_down(self) -> None:
         self._set_cursor(self.cursor_row + 1, self.cursor_col)
