@@ -67,9 +67,11 @@ def summary_text(summary: ColumnSummary) -> Text:
 
 class ColumnSummaryScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,c", "close", "Close", id="summary.close"),
-        Binding("down,j", "scroll_down", "Down", show=False, id="summary.down"),
-        Binding("up,k", "scroll_up", "Up", show=False, id="summary.up"),
+        Binding("escape,q,c", "close", "Close", id="summary.close", tooltip="Close the summary"),
+        Binding(
+            "down,j", "scroll_down", "Down", show=False, id="summary.down", tooltip="Scroll down"
+        ),
+        Binding("up,k", "scroll_up", "Up", show=False, id="summary.up", tooltip="Scroll up"),
     ]
 
     DEFAULT_CSS = """

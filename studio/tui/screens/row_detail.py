@@ -29,13 +29,24 @@ class RowDetailScreen(Screen[None]):
     """Every column of one row. Text wraps; nested values are pretty JSON."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="detail.close"),
-        Binding("down,j", "scroll_down", "Down", show=False, id="detail.down"),
-        Binding("up,k", "scroll_up", "Up", show=False, id="detail.up"),
-        Binding("pagedown,space", "page_down", "Page down", show=False, id="detail.page-down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="detail.page-up"),
-        Binding("home,g", "top", "Top", show=False, id="detail.top"),
-        Binding("end,G", "bottom", "Bottom", show=False, id="detail.bottom"),
+        Binding("escape,q", "close", "Close", id="detail.close", tooltip="Close the row detail"),
+        Binding(
+            "down,j", "scroll_down", "Down", show=False, id="detail.down", tooltip="Scroll down"
+        ),
+        Binding("up,k", "scroll_up", "Up", show=False, id="detail.up", tooltip="Scroll up"),
+        Binding(
+            "pagedown,space",
+            "page_down",
+            "Page down",
+            show=False,
+            id="detail.page-down",
+            tooltip="Page down",
+        ),
+        Binding("pageup", "page_up", "Page up", show=False, id="detail.page-up", tooltip="Page up"),
+        Binding("home,g", "top", "Top", show=False, id="detail.top", tooltip="Go to the top"),
+        Binding(
+            "end,G", "bottom", "Bottom", show=False, id="detail.bottom", tooltip="Go to the bottom"
+        ),
     ]
 
     DEFAULT_CSS = """
