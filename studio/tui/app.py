@@ -133,8 +133,24 @@ class StudioApp(App[None]):
         ws = self.workspace
         return ws is not None and bool(ws.steps) and ws.generation != self._saved_generation
 
+    def _main_query(self, selector: type | str):  # noqa: ANN202
+        """Query the main screen even while a view or modal is on top (App.query only sees
+        the active screen)."""
+        if not self.screen_stack:
+            return self.query(selector)
+        return self.screen_stack[0].query(selector)
+
+    def _status_bar(self) -> StatusBar | None:
+        """The status line of the main screen (None while starting or shutting down)."""
+        if not self.screen_stack:
+            return None
+        found = self._main_query(StatusBar)
+        return found.first() if found else None
+
     def _set_status(self, text: str) -> None:
-        self.query_one(StatusBar).set_text(text)
+        bar = self._status_bar()
+        if bar is not None:
+            bar.set_text(text)
 
     def _status_text(self) -> str:
         ws = self.workspace
@@ -161,7 +177,9 @@ class StudioApp(App[None]):
 
     def _poll_work(self) -> None:
         running_now = self.running_workers()
-        bar = self.query_one(StatusBar)
+        bar = self._status_bar()
+        if bar is None:
+            return
         if not running_now:
             self._progress.clear()
             bar.set_work(None)
@@ -269,16 +287,32 @@ class StudioApp(App[None]):
 
     def _workspace_ready(self) -> None:
         assert self.workspace is not None
-        for pane in self.query(Pane):
+        for pane in self._main_query(Pane):
             pane.workspace = self.workspace
         self._after_change()
+        self.call_after_refresh(self._focus_active_pane)
+
+    def _focus_active_pane(self) -> None:
+        """Focus into the visible pane so the footer shows that pane's keys."""
+        if self.screen is not self.screen_stack[0]:
+            return
+        active = self._main_query(TabbedContent).first().active.removeprefix("tab-")
+        if active:
+            self._focus_pane(active)
+
+    def _focus_pane(self, tab_id: str) -> None:
+        pane = self._main_query(f"#pane-{tab_id}").first()
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     def _after_change(self) -> None:
         ws = self.workspace
         if ws is None:
             return
         self._set_status(self._status_text())
-        for pane in self.query(Pane):
+        for pane in self._main_query(Pane):
             pane.workspace_changed()
         from studio.tui.screens.view import WorkspaceView
 
@@ -470,12 +504,8 @@ class StudioApp(App[None]):
 
         while isinstance(self.screen, WorkspaceView):
             self.pop_screen()
-        self.query_one(TabbedContent).active = f"tab-{tab_id}"
-        pane = self.query_one(f"#pane-{tab_id}", Pane)
-        for widget in pane.query("*"):
-            if widget.focusable:
-                widget.focus()
-                break
+        self._main_query(TabbedContent).first().active = f"tab-{tab_id}"
+        self._focus_pane(tab_id)
 
     # -- quitting --------------------------------------------------------------------------
     def _confirm(self, question: str, then) -> None:  # noqa: ANN001
