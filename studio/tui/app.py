@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from studio.engine.recipe import StepResult
 
 STYLES = Path(__file__).parent / "styles"
+QUIET_GROUP_SUFFIXES = ("-prefetch", "-background")
+"""Worker groups ending like this are neither shown in the status line nor cancelled by Esc."""
+SHOW_WORK_AFTER = 0.2
+"""Seconds a worker runs before the status line shows it."""
 
 
 def css_paths() -> list[Path]:
@@ -86,6 +90,7 @@ class StudioApp(App[None]):
             )
         self._saved_generation: int | None = None
         self._progress: dict[str, tuple[float, float]] = {}
+        self._seen: dict[Worker, float] = {}
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -166,25 +171,32 @@ class StudioApp(App[None]):
         return " · ".join(parts)
 
     def running_workers(self) -> list[Worker]:
-        """Our own running workers (not Textual's internal ones, e.g. the palette's)."""
+        """Our own running workers: not Textual's internal ones (e.g. the palette's) and not
+        quiet background groups (`QUIET_GROUP_SUFFIXES`, e.g. the table's row prefetch)."""
         return [
             w
             for w in self.workers
             if w.state in (WorkerState.PENDING, WorkerState.RUNNING)
             and not w.is_cancelled
             and type(w.node).__module__.startswith("studio.")
+            and not w.group.endswith(QUIET_GROUP_SUFFIXES)
         ]
 
     def _poll_work(self) -> None:
         running_now = self.running_workers()
+        now = time.monotonic()
+        self._seen = {w: self._seen.get(w, now) for w in running_now}
         bar = self._status_bar()
         if bar is None:
             return
-        if not running_now:
-            self._progress.clear()
+        # only work that lasts shows up, so quick steps do not flicker the status line
+        shown = [w for w in running_now if now - self._seen[w] >= SHOW_WORK_AFTER]
+        if not shown:
+            if not running_now:
+                self._progress.clear()
             bar.set_work(None)
             return
-        worker = running_now[-1]
+        worker = shown[-1]
         description = worker.description or worker.name or "working"
         done, total = self._progress.get(description, (0.0, 0.0))
         bar.set_work(description, done, total or None)
