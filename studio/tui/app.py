@@ -287,9 +287,11 @@ class StudioApp(App[None]):
             on_progress=partial(self._post_progress, description),
             is_cancelled=lambda: worker.is_cancelled,
         )
-        with running(context):
-            results = ws.replay(recipe)
-        self.call_from_thread(self._after_change)
+        try:
+            with running(context):
+                results = ws.replay(recipe)
+        finally:  # a failing step may leave the steps before it applied: show what is there
+            self.call_from_thread(self._after_change)
         n = len(results)
         self.call_from_thread(
             self.notify,
@@ -413,8 +415,10 @@ class StudioApp(App[None]):
     def restore_rows(self, step_index: int, ids: list[int]) -> None:
         ws = self.workspace
         assert ws is not None
-        ws.restore(step_index, ids)
-        self.call_from_thread(self._after_change)
+        try:
+            ws.restore(step_index, ids)
+        finally:
+            self.call_from_thread(self._after_change)
         n = len(ids)
         self.call_from_thread(
             self.notify, f"Put back {n:,} row{'' if n == 1 else 's'}.", markup=False

@@ -189,3 +189,26 @@ async def test_panes_hear_changes_made_from_a_view(tmp_path: Path, monkeypatch) 
         await settle(app, pilot)
         assert isinstance(app.screen, StepsScreen)
         assert pane.seen == [6, 5, 6]
+
+
+async def test_palette_offers_the_keys_of_the_current_view(tmp_path: Path) -> None:
+    from studio.tui.commands import palette_commands
+
+    path = write_jsonl(tmp_path / "data.jsonl")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.post_message(StepRequested(DropRows(ids=(0,))))
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        names = [c.name for c in palette_commands(app, app.screen)]
+        assert "steps: Undo" in names and "recipe: Save" in names and "theme: Light" in names
+        assert not any("Focus Next" in n for n in names)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"steps: undo")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.workspace.steps == []
