@@ -125,10 +125,7 @@ def assign_splits(
     roots = root_ids(df)
     ids = df[ID].cast(pl.Int64).to_numpy()
     derived = roots != ids
-    if copies == "train" and derived.any():
-        base = ~derived
-    else:
-        base = np.ones(n, dtype=bool)
+    base = ~derived if copies == "train" and derived.any() else np.ones(n, dtype=bool)
     rows = np.flatnonzero(base)
     m = len(rows)
     bounds = _targets(ratios, counts, m)
