@@ -311,7 +311,9 @@ def augment_frame(
     if not pos:
         report_.frame = base
         return report_
-    new = base.gather(pos).with_columns(
+    from studio.engine.steps.balance import take_rows
+
+    new = take_rows(base, np.asarray(pos, dtype=np.int64)).with_columns(
         pl.Series(column, [t for part in picked for t in part[1]], dtype=pl.String),
         pl.Series(AUG_METHOD, [m for part in picked for m in part[2]], dtype=pl.String),
         pl.col(ID).alias(AUG_SOURCE),

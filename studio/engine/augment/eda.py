@@ -8,11 +8,11 @@ Whitespace between words is kept (newlines in instructions survive a swap).
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 OPS = ("swap", "delete", "insert", "synonym")
 NO_WORDNET_NOTE = (
@@ -153,6 +153,35 @@ _STOP = frozenset(
 _MASK = (1 << 64) - 1
 
 Synonyms = Callable[[str], Sequence[str]]
+Rng = Any  # random.Random or SplitMix: random(), randrange(n), shuffle(list)
+
+
+class SplitMix:
+    """A small, fast seeded generator (splitmix64): seeding `random.Random` costs more than
+    making a whole variant. Same methods as `random.Random` for what EDA uses."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed & _MASK
+
+    def _next(self) -> int:
+        self.state = (self.state + 0x9E3779B97F4A7C15) & _MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        return z ^ (z >> 31)
+
+    def random(self) -> float:
+        return (self._next() >> 11) * (1.0 / 9007199254740992.0)
+
+    def randrange(self, n: int) -> int:
+        return (self._next() * n) >> 64
+
+    def shuffle(self, items: list) -> None:  # type: ignore[type-arg]
+        for i in range(len(items) - 1, 0, -1):
+            j = self.randrange(i + 1)
+            items[i], items[j] = items[j], items[i]
 
 
 def variant_seed(seed: int, source_id: int, variant: int) -> int:
@@ -202,36 +231,37 @@ def _split(text: str) -> tuple[list[str], list[str]]:
 
 
 def _join(words: list[str], seps: list[str]) -> str:
-    out = [seps[0]]
-    for word, sep in zip(words, seps[1:], strict=True):
-        out.append(word)
-        out.append(sep)
-    return "".join(out)
+    out = [None] * (2 * len(words) + 1)
+    out[0::2] = seps
+    out[1::2] = words
+    return "".join(out)  # type: ignore[arg-type]
 
 
 def changes(n_words: int, alpha: float) -> int:
     return max(1, int(round(alpha * n_words)))
 
 
-def random_swap(text: str, rng: random.Random, alpha: float) -> str | None:
+def random_swap(text: str, rng: Rng, alpha: float) -> str | None:
     words, seps = _split(text)
     if len(words) < 2:
         return None
     for _ in range(changes(len(words), alpha)):
-        i, j = rng.sample(range(len(words)), 2)
+        i = rng.randrange(len(words))
+        j = rng.randrange(len(words) - 1)
+        j += j >= i
         words[i], words[j] = words[j], words[i]
     return _join(words, seps)
 
 
-def random_deletion(text: str, rng: random.Random, alpha: float) -> str | None:
+def random_deletion(text: str, rng: Rng, alpha: float) -> str | None:
     words, seps = _split(text)
     if len(words) < 2:
         return None
-    gone = {i for i in range(len(words)) if rng.random() < alpha}
-    if not gone:
-        gone = {rng.randrange(len(words))}
-    if len(gone) >= len(words):
-        gone.discard(rng.randrange(len(words)))
+    # delete round(alpha * n) distinct words (at least one, never all)
+    k = min(changes(len(words), alpha), len(words) - 1)
+    gone: set[int] = set()
+    while len(gone) < k:
+        gone.add(rng.randrange(len(words)))
     kept_words: list[str] = []
     kept_seps = [seps[0]]
     for i, word in enumerate(words):
@@ -242,7 +272,7 @@ def random_deletion(text: str, rng: random.Random, alpha: float) -> str | None:
     return _join(kept_words, kept_seps)
 
 
-def random_insertion(text: str, rng: random.Random, alpha: float) -> str | None:
+def random_insertion(text: str, rng: Rng, alpha: float) -> str | None:
     words, seps = _split(text)
     if not words:
         return None
@@ -259,7 +289,7 @@ def random_insertion(text: str, rng: random.Random, alpha: float) -> str | None:
 
 
 def synonym_replacement(
-    text: str, rng: random.Random, alpha: float, synonyms: Synonyms | None = None
+    text: str, rng: Rng, alpha: float, synonyms: Synonyms | None = None
 ) -> str | None:
     lookup = synonyms or wordnet_synonyms
     words, seps = _split(text)
@@ -306,10 +336,14 @@ class Eda:
 
     def variant(self, text: str, seed: int, source_id: int, index: int) -> tuple[str | None, str]:
         """One variant of `text` and the operation that made it (None: no change possible)."""
-        ops = self.active_ops()
+        return self._variant(self.active_ops(), text, seed, source_id, index)
+
+    def _variant(
+        self, ops: tuple[str, ...], text: str, seed: int, source_id: int, index: int
+    ) -> tuple[str | None, str]:
         if not ops or not text:
             return None, "eda"
-        rng = random.Random(variant_seed(seed, source_id, index))
+        rng = SplitMix(variant_seed(seed, source_id, index))
         op = ops[rng.randrange(len(ops))]
         if op == "swap":
             out = random_swap(text, rng, self.alpha)
@@ -325,6 +359,8 @@ class Eda:
         self, texts: Sequence[str], keys: Sequence[tuple[int, int]], seed: int
     ) -> list[tuple[str | None, str]]:
         """Variants for a batch: `keys[i]` = (source id, variant index) of `texts[i]`."""
+        ops = self.active_ops()
         return [
-            self.variant(t, seed, sid, index) for t, (sid, index) in zip(texts, keys, strict=True)
+            self._variant(ops, t, seed, sid, index)
+            for t, (sid, index) in zip(texts, keys, strict=True)
         ]

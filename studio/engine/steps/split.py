@@ -142,11 +142,11 @@ def assign_splits(
         n_units = int(unit.max()) + 1
         first = np.full(n_units, m, dtype=np.int64)
         np.minimum.at(first, unit, np.arange(m))
+        sizes: np.ndarray | None = np.bincount(unit, minlength=n_units).astype(np.float64)
     else:
-        unit = np.arange(m, dtype=np.int64)
+        unit = first = np.arange(m, dtype=np.int64)
         n_units = m
-        first = unit
-    sizes = np.bincount(unit, minlength=n_units).astype(np.float64)
+        sizes = None  # every unit is one row
     rng = np.random.default_rng(seed)
     if stratify:
         from studio.engine.steps.balance import classes_of
@@ -163,15 +163,24 @@ def assign_splits(
         # a seeded random order of the stratum's units; a unit goes to the first split whose
         # boundary (scaled to the stratum's rows) lies above the unit's midpoint
         order = members[rng.permutation(len(members))]
-        size = sizes[order]
-        cum = np.cumsum(size)
-        mid = cum - size / 2.0
-        total = cum[-1]
+        if sizes is None:
+            mid = np.arange(len(order), dtype=np.float64) + 0.5
+            total = float(len(order))
+        else:
+            size = sizes[order]
+            cum = np.cumsum(size)
+            mid = cum - size / 2.0
+            total = float(cum[-1])
         index = np.zeros(len(order), dtype=np.int8)
         for bound in bounds:
             index += mid >= bound * total
         unit_split[order] = index
-    out[rows] = unit_split[unit]
+    if grouped:
+        out[rows] = unit_split[unit]
+    elif m == n:
+        out = unit_split
+    else:
+        out[rows] = unit_split
     if copies == "train" and derived.any():
         pos = np.argsort(ids, kind="stable")
         at = np.clip(np.searchsorted(ids[pos], roots[derived]), 0, n - 1)
