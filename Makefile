@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SAMPLE ?= sample_data/instructions.jsonl
-LINT   := $(wildcard $(LINT))
+LINT   := $(wildcard studio tests benchmarks sample_data)
 
 .PHONY: run test lint format bench clean-venv
 

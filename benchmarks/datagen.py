@@ -109,6 +109,9 @@ def ensure_dataset(n: int, fmt: str = "parquet", kind: str = "plain", seed: int 
     if path.exists():
         return path
     base = DATA_DIR / f"{kind}_{n}.parquet"
+    if fmt == "parquet" and kind == "plain" and n > 1_000_000:
+        _write_parquet_chunked(path, n, seed)
+        return path
     if base.exists():
         frame = pl.read_parquet(base)
     elif kind == "neardup":
@@ -125,6 +128,24 @@ def ensure_dataset(n: int, fmt: str = "parquet", kind: str = "plain", seed: int 
         frame.write_csv(tmp)
     tmp.rename(path)
     return path
+
+
+def _write_parquet_chunked(path: Path, n: int, seed: int, chunk: int = 1_000_000) -> None:
+    """Large files are written a million rows at a time, to keep memory flat."""
+    import pyarrow.parquet as pq
+
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    writer = None
+    try:
+        for i, start in enumerate(range(0, n, chunk)):
+            table = instruction_frame(min(chunk, n - start), seed + i).to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table, row_group_size=100_000)
+    finally:
+        if writer is not None:
+            writer.close()
+    tmp.rename(path)
 
 
 def main() -> None:
