@@ -122,7 +122,7 @@ class DedupStep(Step):
         found.kept = choose_kept(found.label, score, found.ids, getattr(self, "overrides", ()))
         return found
 
-    def _decide(self, frame: pl.LazyFrame) -> tuple[pl.DataFrame, Clusters]:
+    def decide(self, frame: pl.LazyFrame) -> tuple[pl.DataFrame, Clusters]:
         def compute() -> tuple[pl.DataFrame, Clusters]:
             data = frame.collect()
             return data, self.clusters(data)
@@ -130,7 +130,7 @@ class DedupStep(Step):
         return _cached(self, frame, compute)
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        data, found = self._decide(frame)
+        data, found = self.decide(frame)
         out = data
         column = getattr(self, "cluster_column", "")
         if column:
@@ -144,7 +144,7 @@ class DedupStep(Step):
     def removal_reasons(self, before: pl.LazyFrame) -> pl.LazyFrame | None:
         if not getattr(self, "drop", True):
             return None
-        _, found = self._decide(before)
+        _, found = self.decide(before)
         dropped = found.dropped()
         kept_pos = found.kept_of()[dropped]
         sim = found.similarity[found.label[dropped]] if found.count else np.zeros(0)
