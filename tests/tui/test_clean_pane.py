@@ -83,7 +83,7 @@ async def test_reject_keeps_every_row(tmp_path) -> None:  # noqa: ANN001
     path = _write(tmp_path)
     app = StudioApp([str(path)])
     async with app.run_test(size=(80, 24)) as pilot:
-        pane = await _open_clean(app, pilot)
+        await _open_clean(app, pilot)
         await pilot.press("f")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -334,7 +334,7 @@ class CleanPane(Pane):
         self.decisions = {}
         table = self.query_one("#dup-clusters", DataTable)
         table.clear()
-        for c, m in enumerate(members[:2000]):
+        for c in range(min(len(members), 2000)):
             table.add_row(*self._cluster_cells(c), key=str(c))
         dropped = int(found.dropped().sum())
         self.query_one("#dup-progress", ProgressBar).update(total=1, progress=1)
