@@ -28,6 +28,16 @@ def _write(tmp_path):  # noqa: ANN001, ANN202
     return path
 
 
+async def settle(app: StudioApp, pilot, done) -> None:  # noqa: ANN001
+    """Let messages and workers run until `done()` holds (fails after ~10 s)."""
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if done():
+            return
+    raise AssertionError("the app did not settle")
+
+
 async def _open_clean(app: StudioApp, pilot) -> CleanPane:  # noqa: ANN001
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -46,8 +56,7 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         pane = await _open_clean(app, pilot)
         assert pane.query_one("#dup-column").value == "text"
         await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot, lambda: pane.clusters is not None)
         table = pane.query_one("#dup-clusters", DataTable)
         assert table.row_count == 1
         assert pane.clusters is not None
@@ -60,10 +69,9 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         await pilot.pause()
         assert pane.overrides() == ((0, 4),)
         await pilot.press("x")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
         ws = app.workspace
         assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 1)
         assert ws.frame.collect()[ID].to_list() == [1, 3, 4, 5]
         step = ws.steps[-1]
         assert isinstance(step, DedupNormalized) and step.overrides == ((0, 4),)
@@ -83,13 +91,13 @@ async def test_reject_keeps_every_row(tmp_path) -> None:  # noqa: ANN001
     path = _write(tmp_path)
     app = StudioApp([str(path)])
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open_clean(app, pilot)
+        pane = await _open_clean(app, pilot)
         await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot, lambda: pane.clusters is not None)
         await pilot.press("r", "x")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        ws = app.workspace
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 1)
         assert app.workspace is not None and app.workspace.rows == len(ROWS)
         assert app.workspace.steps[-1].overrides == ((0, -1),)  # type: ignore[attr-defined]
 
@@ -102,12 +110,10 @@ async def test_label_conflicts_majority(tmp_path) -> None:  # noqa: ANN001
         app.query_one("#clean-tabs", TabbedContent).active = "clean-labels"
         await pilot.pause()
         pane.query_one("#lab-find").press()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot, lambda: pane.conflicts is not None)
         assert pane.query_one("#label-groups", DataTable).row_count == 2
         pane.query_one("#lab-apply").press()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot, lambda: bool(app.workspace.steps))  # type: ignore[union-attr]
         assert isinstance(app.workspace.steps[-1], LabelConflicts)  # type: ignore[union-attr]
         texts = app.workspace.frame.collect()["label"].to_list()  # type: ignore[union-attr]
         assert "smalltalk" not in texts and texts.count("greet") == 2
@@ -124,11 +130,9 @@ async def test_cleaning_ops_apply_in_order(tmp_path) -> None:  # noqa: ANN001
         pane.query_one("#op-html").value = True
         pane.query_one("#op-strip").value = True
         pane.query_one("#ops-apply").press()
-        for _ in range(6):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
         ws = app.workspace
-        assert ws is not None and len(ws.steps) == 2
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 2 and not pane._queue)
         assert ws.frame.collect()["text"].to_list() == ["Fish & chips"]
 
 

@@ -31,7 +31,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.worker import get_current_worker
+from textual.worker import WorkerState, get_current_worker
 
 from studio.engine.dedup.clusters import KEEP_POLICIES, Clusters
 from studio.engine.errors import StepError
@@ -237,7 +237,21 @@ class CleanPane(Pane):
             if not field.value and value:
                 field.value = value
         if self._queue:
-            self.post_message(StepRequested(self._queue.pop(0)))
+            self.set_timer(0.05, self._post_queued)
+
+    def _post_queued(self) -> None:
+        """Post the next queued step once the app's step worker has finished (it is exclusive:
+        a new request while one runs would cancel it)."""
+        if not self._queue:
+            return
+        busy = any(
+            w.group == "step" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in self.app.workers
+        )
+        if busy:
+            self.set_timer(0.05, self._post_queued)
+            return
+        self.post_message(StepRequested(self._queue.pop(0)))
 
     # -- duplicates: building and finding -----------------------------------------------------
     def _value(self, selector: str) -> str:
