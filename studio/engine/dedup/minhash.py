@@ -102,7 +102,7 @@ def _word_shingles(norm: pl.Series, ngram: int, seed: int) -> tuple[np.ndarray, 
     lens = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
     empty = norm.str.len_bytes().to_numpy() == 0
     lens[empty] = 0
-    flat = tokens.list.eval(pl.element()).explode()
+    flat = tokens.explode()
     hashes = flat.hash(seed=seed).to_numpy()
     row_of = np.repeat(np.arange(len(norm), dtype=np.int64), lens + empty.astype(np.int64))
     if empty.any():  # split("") gives [""]: drop those placeholder tokens

@@ -88,9 +88,15 @@ def _doc_chunks(offsets: np.ndarray, budget: int = CHUNK_BYTES) -> Iterator[tupl
             yield int(i0), int(i1)
 
 
-_PUNCT = np.zeros(256, dtype=bool)
-for _lo, _hi in ((33, 47), (58, 64), (91, 96), (123, 126)):
-    _PUNCT[_lo : _hi + 1] = True
+def _is_punct(b: np.ndarray, *, lowered: bool) -> np.ndarray:
+    """ASCII punctuation (printable, not a letter or digit), with uint8 arithmetic only."""
+    printable = (b - np.uint8(33)) < np.uint8(94)
+    digit = (b - np.uint8(48)) < np.uint8(10)
+    lower = (b - np.uint8(97)) < np.uint8(26)
+    out = printable & ~digit & ~lower
+    if not lowered:
+        out &= ~((b - np.uint8(65)) < np.uint8(26))
+    return out
 
 
 def _unicode_pass(series: pl.Series, options: Normalization) -> pl.Series:
@@ -136,7 +142,7 @@ def normalize(series: pl.Series, options: Normalization | None = None) -> pl.Ser
         if collapse:
             sep = b <= np.uint8(32)
             if options.punctuation:
-                sep |= _PUNCT[b]
+                sep |= _is_punct(b, lowered=options.case)
             prev = np.empty_like(sep)
             if len(sep):
                 prev[0] = True
@@ -146,14 +152,16 @@ def normalize(series: pl.Series, options: Normalization | None = None) -> pl.Ser
             keep = ~(sep & prev)
             b = np.where(sep, np.uint8(32), b)
         elif options.punctuation:
-            keep = ~_PUNCT[b]
+            keep = ~_is_punct(b, lowered=options.case)
         else:
             keep = np.ones(len(b), dtype=bool)
         kept = b[keep]
-        # kept bytes per row: difference of the running count at row boundaries
-        running = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
         ends = offsets[i0 + 1 : i1 + 1] - lo
-        chunk_counts = running[ends] - running[starts]
+        # kept bytes per row (a padding byte makes every start a valid reduceat index)
+        padded = np.zeros(len(keep) + 1, dtype=np.uint8)
+        padded[:-1] = keep
+        chunk_counts = np.add.reduceat(padded, starts, dtype=np.int64)
+        chunk_counts[ends == starts] = 0
         if collapse and len(kept):
             # a single trailing space may remain when the row ended with separators
             local_end = np.cumsum(chunk_counts)
