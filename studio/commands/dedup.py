@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from studio.commands._common import add_output, open_input, print_results, run_steps, write_output
+from studio.engine.dedup.text import Normalization
 from studio.engine.errors import StepError
 from studio.engine.io.writers import atomic_path, check_target
 from studio.engine.steps.base import ID, Step
@@ -66,6 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--clusters", metavar="CLUSTERS", help="write one JSON line per duplicate cluster"
     )
+    parser.add_argument(
+        "--normalize",
+        metavar="WHAT",
+        default="all",
+        help="normalized: what the key ignores, from case,whitespace,punctuation,nfkc (default all)",
+    )
     parser.add_argument("--model", metavar="MODEL", help="semantic: encoder name or local folder")
     parser.add_argument(
         "--cluster-column",
@@ -97,7 +104,15 @@ def build_step(args: argparse.Namespace, text_column: str | None) -> Step:
     if not column:
         raise StepError("Name the text column with --column.")
     if args.mode == "normalized":
-        return DedupNormalized(column=column, **common)
+        options = Normalization.parse(args.normalize)
+        return DedupNormalized(
+            column=column,
+            case=options.case,
+            whitespace=options.whitespace,
+            punctuation=options.punctuation,
+            nfkc=options.nfkc,
+            **common,
+        )
     if args.mode == "near":
         extra: dict[str, float] = {}
         if args.threshold is not None:

@@ -61,6 +61,10 @@ def test_normalized_with_keep_policy(tmp_path: Path) -> None:
     assert main([*args, "--keep", "highest:score", "-o", str(out)]) == 0
     assert pl.read_parquet(out)["id"].to_list() == [2, 3, 5]
     assert main([*args, "--keep", "sideways", "-o", str(tmp_path / "x.jsonl")]) == 1
+    only_case = tmp_path / "case.jsonl"
+    assert main([*args, "--normalize", "case", "-o", str(only_case)]) == 0
+    assert [r["id"] for r in read_jsonl(only_case)] == [1, 2, 3, 5]
+    assert main([*args, "--normalize", "vowels", "-o", str(tmp_path / "v.jsonl")]) == 1
 
 
 def test_near_mode_and_replay_equals_cli(tmp_path: Path) -> None:

@@ -62,6 +62,8 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         assert pane.clusters is not None
         assert pane._member_ids(0) == [0, 2, 4]
         # default keep policy keeps the first row; show the next member and keep it instead
+        left_text = pane.query_one("#dup-left", Static).render()
+        assert "key: hello world how are you" in str(left_text)  # the normalized key
         await pilot.press("n")
         await pilot.pause()
         assert "row 4" in str(pane.query_one("#dup-right-title", Static).render())

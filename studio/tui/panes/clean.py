@@ -34,6 +34,7 @@ from textual.widgets import (
 from textual.worker import WorkerState, get_current_worker
 
 from studio.engine.dedup.clusters import KEEP_POLICIES, Clusters
+from studio.engine.dedup.text import Normalization, normalize
 from studio.engine.errors import StepError
 from studio.engine.progress import RunContext, running
 from studio.engine.quality_flags import FLAG_NAMES, flag_counts
@@ -147,6 +148,14 @@ class CleanPane(Pane):
                     )
                 with Horizontal(classes="controls"):
                     yield Button("Find", compact=True, id="dup-find")
+                    yield Input(
+                        "case,whitespace,punctuation,nfkc",
+                        placeholder="normalized: ignore…",
+                        compact=True,
+                        classes="wide",
+                        id="dup-ignore",
+                        tooltip="What the normalized key ignores: case, whitespace, punctuation, nfkc",
+                    )
                     yield ProgressBar(total=100, show_eta=False, id="dup-progress")
                     yield Static("", classes="status", id="dup-status")
                 with Horizontal(id="dup-body"):
@@ -272,7 +281,15 @@ class CleanPane(Pane):
         if mode == "exact":
             return DedupExact(columns=(column,), **common)
         if mode == "normalized":
-            return DedupNormalized(column=column, **common)
+            options = Normalization.parse(self._value("#dup-ignore") or "all")
+            return DedupNormalized(
+                column=column,
+                case=options.case,
+                whitespace=options.whitespace,
+                punctuation=options.punctuation,
+                nfkc=options.nfkc,
+                **common,
+            )
         if mode == "near":
             more = {"threshold": threshold} if threshold is not None else {}
             return DedupNear(column=column, **more, **common)
@@ -411,6 +428,10 @@ class CleanPane(Pane):
         a = _short(self.texts.get(left_id, ""))
         b = _short(self.texts.get(right_id, ""))
         left, right = word_diff(a, b)
+        if isinstance(self.found_step, DedupNormalized):
+            keys = normalize(pl.Series([a, b]), self.found_step.normalization).to_list()
+            left = Text.assemble(Text("key: " + keys[0], style="italic"), "\n", left)
+            right = Text.assemble(Text("key: " + keys[1], style="italic"), "\n", right)
         source = self.workspace.dataset.source_of if self.workspace is not None else str
         left_title = f"{'kept' if kept >= 0 else 'all kept'}: row {left_id} ({source(left_id)})"
         right_title = f"row {right_id} ({source(right_id)}) {self.shown + 1}/{len(others)}"
