@@ -29,7 +29,6 @@ fingerprint (size, mtime, head and tail bytes): a changed file invalidates it.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -399,6 +398,8 @@ def normalise_messages(value: Any, *, sharegpt: bool = False) -> list[dict[str, 
     """OpenAI-style messages from a row's list (ShareGPT `from`/`value` mapped to roles).
 
     Keys whose value is None (struct fields other rows have) are dropped."""
+    if isinstance(value, pl.Series):
+        value = value.to_list()
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -450,6 +451,8 @@ def _sentinel(i: int) -> str:
 def render_conversation(counter: TokenCounter, messages: list[dict[str, Any]]) -> RenderedChat:
     """Render with the chat template and find each assistant message's trained span."""
     roles = tuple(str(m.get("role", "")) for m in messages)
+    if not messages:
+        return RenderedChat("", (), (), (), False)
     if not isinstance(counter, HFCounter) or not counter.has_chat_template:
         return _render_plain(messages, roles)
     real = counter.render_chat(messages)
@@ -1006,6 +1009,8 @@ def histogram(lengths: np.ndarray, bins: int = 20) -> tuple[tuple[int, int, int]
     width = max(1, math.ceil((top + 1) / bins))
     edges = np.arange(0, width * bins + 1, width)
     counts, _ = np.histogram(lengths, bins=edges)
+    last = int(np.nonzero(counts)[0].max()) + 1 if counts.any() else 1
+    counts = counts[:last]
     return tuple((int(edges[i]), int(edges[i + 1]), int(counts[i])) for i in range(len(counts)))
 
 
@@ -1044,15 +1049,3 @@ def figures(
         columns=columns,
         histogram=histogram(values, bins),
     )
-
-
-def replace_limit(fig: TokenFigures, counts: pl.DataFrame, limit: int | None) -> TokenFigures:
-    """Figures for a new limit without recounting."""
-    new = figures(counts, _Label(fig), limit, len(fig.histogram) or 20)
-    return dataclasses.replace(new, histogram=fig.histogram)
-
-
-class _Label(TokenCounter):
-    def __init__(self, fig: TokenFigures) -> None:
-        self.label = fig.tokenizer
-        self.estimate = fig.estimate
