@@ -53,7 +53,7 @@ def analyse(
     dataset = open_input(path)
     counter = load_tokenizer(tokenizer)
     plan = plan_columns(dataset.frame, dataset.shape, columns or ())
-    counts = count_tokens(dataset.frame, counter, plan=plan, sources=dataset.paths)
+    counts = count_tokens(dataset.frame, counter, plan=plan, sources=dataset.paths, pristine=True)
     fig = figures(counts, counter, max_tokens)
     checks = check_chat(
         dataset.frame, plan.chat, sharegpt=plan.sharegpt, counts=counts, limit=max_tokens

@@ -762,7 +762,14 @@ def fingerprint(paths: Sequence[str]) -> str:
 class TokenCache:
     """Counts per text hash for one (source files, column, tokenizer), in a parquet file."""
 
-    def __init__(self, paths: Sequence[str], column: str, counter: TokenCounter, mode: str) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str],
+        column: str,
+        counter: TokenCounter,
+        mode: str,
+        print_: str | None = None,
+    ) -> None:
         key = json.dumps(
             [
                 sorted(str(Path(p).resolve()) for p in paths),
@@ -773,7 +780,7 @@ class TokenCache:
             ]
         )
         self.path = cache_dir() / f"{hashlib.sha1(key.encode()).hexdigest()[:32]}.parquet"
-        self.fingerprint = fingerprint(paths)
+        self.fingerprint = print_ or fingerprint(paths)
 
     def load(self) -> pl.DataFrame | None:
         if not self.path.is_file():
@@ -909,24 +916,39 @@ def count_tokens(
     special: bool = False,
     on_progress: ProgressFn | None = None,
     cancelled: Callable[[], bool] | None = None,
+    pristine: bool = False,
 ) -> pl.DataFrame:
     """Per row: `_id`, `tokens_<column>` for each counted column, `tokens` (the row's length)
     and for chat data `prompt_tokens` and `trained_tokens`.
 
-    With `sources` (the dataset's files) counts are cached on disk per text hash."""
+    With `sources` (the dataset's files) counts are cached on disk per text hash, so changed
+    rows are recounted and unchanged ones are not. `pristine=True` says `frame` is the data
+    exactly as loaded from `sources` (no steps applied): then the whole result is cached too
+    and a second open does not even read the texts."""
     lazy = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
     plan = plan or plan_columns(lazy)
     if not plan.columns:
         raise StudioError("No text column to count tokens in; choose one.")
+    print_ = fingerprint(sources) if sources else None
+    whole: TokenCache | None = None
+    if sources and pristine:
+        key = f"rows:{plan}:special={special}"
+        whole = TokenCache(sources, "\x00".join(plan.columns), counter, key, print_)
+        hit = whole.load()
+        if hit is not None:
+            _progress(1, 1, "counts from the cache", on_progress)
+            return hit
     df = lazy.select(ID, *plan.columns).collect()
     out = df.select(ID)
     mode = f"special={special}"
     for index, column in enumerate(plan.columns):
         note = f"counting {column} ({index + 1}/{len(plan.columns)})"
-        cache = TokenCache(sources, column, counter, mode) if sources else None
+        cache = TokenCache(sources, column, counter, mode, print_) if sources else None
         if column == plan.chat:
             cache = (
-                TokenCache(sources, column, counter, f"chat:{plan.sharegpt}") if sources else None
+                TokenCache(sources, column, counter, f"chat:{plan.sharegpt}", print_)
+                if sources
+                else None
             )
             counts = _count_chat_column(
                 df[column], counter, cache, plan.sharegpt, note, on_progress, cancelled
@@ -941,7 +963,10 @@ def count_tokens(
                 df[column], counter, cache, note, on_progress, special, cancelled
             )
             out = out.with_columns(counts.alias(count_column_name(column)))
-    return out.with_columns(row_length_expr(plan).alias(LENGTH))
+    out = out.with_columns(row_length_expr(plan).alias(LENGTH))
+    if whole is not None:
+        whole.save(out)
+    return out
 
 
 def row_length_expr(plan: CountPlan) -> pl.Expr:

@@ -244,3 +244,19 @@ def test_tiktoken_name_not_cached(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "empty"))
     with pytest.raises(StudioError, match="not in the local cache"):
         load_tokenizer("tiktoken:cl100k_base")
+
+
+def test_pristine_open_reads_the_whole_result_from_the_cache(tok_dir: Path, tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "d.jsonl", [{"text": t} for t in SENTENCES])
+    dataset = load_dataset(path)
+    counter = load_tokenizer(str(tok_dir))
+    first = count_tokens(dataset.frame, counter, sources=dataset.paths, pristine=True)
+    # a frame that would fail if its texts were read: the result must come from the cache
+    broken = dataset.frame.with_columns(pl.col("text").str.to_integer(strict=True))
+    plan = plan_columns(dataset.frame)
+    again = count_tokens(broken, counter, plan=plan, sources=dataset.paths, pristine=True)
+    assert again.equals(first)
+    _jsonl(path, [{"text": t} for t in SENTENCES[:2]])
+    changed = load_dataset(path)
+    fresh = count_tokens(changed.frame, counter, plan=plan, sources=changed.paths, pristine=True)
+    assert fresh.height == 2

@@ -219,6 +219,7 @@ class TokensPane(Pane):
         worker = get_current_worker()
         workspace = self.workspace
         assert workspace is not None
+        pristine = not workspace.steps
         frame = workspace.frame
         counter = load_tokenizer(spec)
         plan = plan_columns(frame, workspace.dataset.shape if not workspace.steps else None)
@@ -234,6 +235,7 @@ class TokensPane(Pane):
                 sources=workspace.dataset.paths,
                 on_progress=progress,
                 cancelled=lambda: worker.is_cancelled,
+                pristine=pristine,
             )
             if worker.is_cancelled:
                 return
