@@ -190,10 +190,49 @@ class HFCounter(TokenCounter):
         return [list(e.offsets) for e in encodings]
 
     def render_chat(self, messages: list[dict[str, Any]]) -> str:
+        direct = self._direct_renderer()
+        if direct is not None:
+            try:
+                return direct(messages)
+            except Exception:  # noqa: BLE001 - let apply_chat_template report it
+                pass
         try:
             return self.tokenizer.apply_chat_template(messages, tokenize=False)
         except Exception as exc:  # jinja errors raised by the template itself
             raise StudioError(f"The chat template of {self.spec} failed: {exc}") from exc
+
+    _direct: Any = None
+
+    def _direct_renderer(self) -> Callable[[list[dict[str, Any]]], str] | None:
+        """The compiled Jinja template called directly: `apply_chat_template` spends most of
+        its time copying plain messages. Used only if it renders a probe identically."""
+        if self._direct is None:
+            self._direct = False
+            try:
+                from transformers.utils.chat_template_utils import _compile_jinja_template
+
+                compiled = _compile_jinja_template(self.tokenizer.get_chat_template())
+                extra = dict(self.tokenizer.special_tokens_map)
+
+                def render(messages: list[dict[str, Any]]) -> str:
+                    return compiled.render(
+                        messages=messages,
+                        tools=None,
+                        documents=None,
+                        add_generation_prompt=False,
+                        **extra,
+                    )
+
+                probe = [
+                    {"role": "system", "content": "s"},
+                    {"role": "user", "content": "u"},
+                    {"role": "assistant", "content": "a"},
+                ]
+                if render(probe) == self.tokenizer.apply_chat_template(probe, tokenize=False):
+                    self._direct = render
+            except Exception:  # noqa: BLE001 - private API moved: use the public one
+                self._direct = False
+        return self._direct or None
 
     def assistant_suffix(self) -> str:
         """The text the template writes right after an assistant message (end of turn)."""
@@ -568,6 +607,25 @@ def _render_plain(messages: list[dict[str, Any]], roles: tuple[str, ...]) -> Ren
     return RenderedChat("".join(parts), tuple(trained), tuple(ends), roles, False)
 
 
+def _tokens_in(token_spans: list[Span], spans: Iterable[Span]) -> int:
+    """How many tokens overlap any of the (disjoint) character spans."""
+    import bisect
+
+    if not token_spans:
+        return 0
+    starts = [s for s, _ in token_spans]
+    ends = [e for _, e in token_spans]
+    if any(b < a for a, b in zip(starts, starts[1:], strict=False)) or any(
+        b < a for a, b in zip(ends, ends[1:], strict=False)
+    ):
+        return sum(1 for t in token_spans if _overlaps(t, spans))
+    total = 0
+    for low, high in spans:
+        # tokens with start < high and end > low
+        total += max(0, bisect.bisect_left(starts, high) - bisect.bisect_right(ends, low))
+    return total
+
+
 def _overlaps(span: Span, spans: Iterable[Span]) -> bool:
     return any(span[0] < e and span[1] > s for s, e in spans)
 
@@ -592,7 +650,7 @@ def count_conversations(
             if r is None:
                 out.append(ChatCount(0, 0, 0))
                 continue
-            trained = sum(1 for s in token_spans if _overlaps(s, r.trained))
+            trained = _tokens_in(token_spans, r.trained)
             out.append(ChatCount(len(token_spans), len(token_spans) - trained, trained))
         return out
     flat: list[str] = []

@@ -260,3 +260,30 @@ def test_pristine_open_reads_the_whole_result_from_the_cache(tok_dir: Path, tmp_
     changed = load_dataset(path)
     fresh = count_tokens(changed.frame, counter, plan=plan, sources=changed.paths, pristine=True)
     assert fresh.height == 2
+
+
+@pytest.mark.parametrize("filter_", ["trim", "upper"])
+def test_templates_that_rewrite_content(tmp_path: Path, filter_: str) -> None:
+    """A template that strips or rewrites contents still gets the assistant turn as trained."""
+    template = (
+        "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n"
+        "{{ m['content'] | " + filter_ + " }}<|end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+    )
+    folder = build_tokenizer(tmp_path / f"tok-{filter_}", chat_template=template)
+    counter = load_tokenizer(str(folder))
+    messages = [
+        {"role": "user", "content": "  Hi there "},
+        {"role": "assistant", "content": " Hello friend "},
+    ]
+    rendered = render_conversation(counter, messages)
+    from transformers import AutoTokenizer
+
+    assert rendered.text == AutoTokenizer.from_pretrained(str(folder)).apply_chat_template(
+        messages, tokenize=False
+    )
+    trained = "".join(rendered.text[s:e] for s, e in rendered.trained)
+    expected = "Hello friend" if filter_ == "trim" else "HELLO FRIEND"
+    assert trained.strip().startswith(expected) and "<|user|>" not in trained
+    count = count_conversations(counter, [messages])[0]
+    assert 0 < count.trained < count.total
