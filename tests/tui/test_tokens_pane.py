@@ -149,3 +149,19 @@ async def test_loss_mask_preview_screen(tok: str, tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, LossMaskScreen)
+
+
+async def test_unknown_tokenizer_is_reported(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "t.jsonl", [{"text": "abcdefgh"}])
+    app = StudioApp([path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_tokens(app, pilot)
+        before = pane.figures
+        box = pane.query_one("#tokens-tokenizer", Input)
+        box.value = str(tmp_path / "no-such-tokenizer")
+        box.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "not counted" in str(pane.query_one("#tokens-mode", Label).render())
+        assert pane.figures is before  # the last good figures stay

@@ -23,6 +23,7 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select
 from textual.worker import get_current_worker
 
 from studio.engine.chat_checks import CheckResult, check_chat
+from studio.engine.errors import StudioError
 from studio.engine.progress import Cancelled
 from studio.engine.steps.tokens import ChunkTokens, DropOverLimit, TruncateTokens
 from studio.engine.tokens import (
@@ -221,13 +222,13 @@ class TokensPane(Pane):
         assert workspace is not None
         pristine = not workspace.steps
         frame = workspace.frame
-        counter = load_tokenizer(spec)
-        plan = plan_columns(frame, workspace.dataset.shape if not workspace.steps else None)
 
         def progress(done: int, total: int, note: str) -> None:
             self.app.call_from_thread(self._progress, done, total)
 
         try:
+            counter = load_tokenizer(spec)
+            plan = plan_columns(frame, workspace.dataset.shape if pristine else None)
             counts = count_tokens(
                 frame,
                 counter,
@@ -246,6 +247,10 @@ class TokensPane(Pane):
         except Cancelled:
             self.app.call_from_thread(self._cancelled)
             return
+        except StudioError as exc:
+            # the app's worker handler shows the error; the label says the count did not happen
+            self.app.call_from_thread(self._failed, str(exc))
+            raise
         finally:
             self.app.call_from_thread(self._hide_progress)
         result = TokensResult(spec, plan, fig, tuple(checks), counts)
@@ -260,6 +265,9 @@ class TokensPane(Pane):
     def _cancelled(self) -> None:
         self.query_one("#tokens-mode", Label).update("count cancelled (Ctrl+R counts again)")
         self.notify("Token count cancelled.", severity="warning", markup=False)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#tokens-mode", Label).update(Text(f"not counted: {message}"))
 
     def _show(self, result: TokensResult) -> None:
         self.result = result
