@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -52,6 +53,12 @@ def train_tokenizer(path: Path, folder: Path, sample_rows: int = 50_000) -> Path
     tok.train_from_iterator(texts, trainer=trainer)
     PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|end|>").save_pretrained(str(folder))
     return folder
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, all threads (the Rust encoder's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def bare(path: Path, tokenizer_json: Path, fast: bool) -> tuple[float, int]:
@@ -122,6 +129,7 @@ def main() -> None:
     load_tokenizer(str(folder))  # import transformers and load once, outside the timings
 
     results: dict[str, list[float]] = {"ours": [], "bare": [], "bare_fast": [], "cached": []}
+    cpu: dict[str, list[float]] = {"ours": [], "bare": [], "bare_fast": []}
     tokens: dict[str, int] = {}
     for run in range(args.runs):
         cache = Path(tempfile.mkdtemp(prefix="bench_tokens_cache_"))
@@ -130,13 +138,19 @@ def main() -> None:
             # alternate the order so a busy neighbour does not favour one side
             order = ["bare", "ours", "bare_fast"] if run % 2 == 0 else ["ours", "bare", "bare_fast"]
             for name in order:
+                cpu_before = cpu_seconds()
                 if name == "ours":
                     seconds, n, _ = ours(path, str(folder))
                 else:
                     seconds, n = bare(path, folder / "tokenizer.json", fast=name == "bare_fast")
+                cpu[name].append(cpu_seconds() - cpu_before)
                 results[name].append(seconds)
                 tokens[name] = n
-                print(f"run {run + 1} {name}: {seconds:.2f} s, {n:,} tokens", file=sys.stderr)
+                print(
+                    f"run {run + 1} {name}: {seconds:.2f} s, cpu {cpu[name][-1]:.2f} s, "
+                    f"{n:,} tokens",
+                    file=sys.stderr,
+                )
             # the second open of the same file: served from the on-disk cache
             seconds, n, _ = ours(path, str(folder))
             results["cached"].append(seconds)
@@ -155,6 +169,7 @@ def main() -> None:
 
     assert len(set(tokens.values())) == 1, tokens
     med = {k: statistics.median(v) for k, v in results.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     summary = {
         "rows": args.rows,
         "columns": list(COLUMNS),
@@ -164,10 +179,15 @@ def main() -> None:
         "tokens_per_second": {k: tokens["ours"] / v for k, v in med.items() if k != "cached"},
         "ratio_vs_bare_encode_batch": med["ours"] / med["bare"],
         "ratio_vs_bare_encode_batch_fast": med["ours"] / med["bare_fast"],
+        "median_cpu_seconds": med_cpu,
+        "cpu_ratio_vs_bare_encode_batch": med_cpu["ours"] / med_cpu["bare"],
+        "cpu_ratio_vs_bare_encode_batch_fast": med_cpu["ours"] / med_cpu["bare_fast"],
+        "load_average": os.getloadavg(),
         "cached_open_seconds": med["cached"],
         "cached_open_1m_rows_seconds": cached_1m,
         "cold_estimate_1m_rows_seconds": cold_1m,
         "runs": results,
+        "cpu_runs": cpu,
     }
     (OUT / "tokens.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
