@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -42,6 +43,7 @@ from studio.engine.io.export_writers import (
     ParquetWriter,
     csv_bytes,
     ndjson_bytes,
+    write_json,
 )
 from studio.engine.progress import check_cancelled, report
 from studio.engine.recipe import Recipe, StepResult
@@ -523,6 +525,7 @@ def export_dataset(
     )
 
     group = OutputGroup()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-fsync")
     writers: list[BatchWriter] = []
     rows: dict[str, int] = {}
     done = 0
@@ -530,8 +533,7 @@ def export_dataset(
         jobs: list[tuple[str | None, str, Callable[[], BatchWriter]]] = []
         if fmt == "hf" and splits:
             root = group.folder(output)
-            with open(root / "dataset_dict.json", "w", encoding="utf-8") as handle:
-                json.dump({"splits": splits}, handle)
+            write_json(root / "dataset_dict.json", {"splits": splits})
             for name in splits:
                 jobs.append(
                     (name, f"{output.name}/{name}", partial(HfWriter, root / name, split=name))
@@ -557,6 +559,8 @@ def export_dataset(
             writer.close()
             rows[label] = part.height
         report(total, total, "writing recipe and card")
+        # fsync the data while the card is computed (the disk waits, the CPU works)
+        syncing = pool.submit(lambda: [w.sync() for w in writers])
         full_recipe = Recipe(
             steps=[*(recipe.steps if recipe else []), step],
             source=dict(recipe.source) if recipe and recipe.source else _source(dataset),
@@ -585,12 +589,15 @@ def export_dataset(
                 plan.llama_factory,
                 _merged_llama_factory(plan.llama_factory, entries, options.force),
             )
+        syncing.result()
         check_cancelled()
     except BaseException:
+        pool.shutdown(wait=True)
         for writer in writers:
             writer.abort()
         group.rollback()
         raise
+    pool.shutdown(wait=True)
     group.commit()
     files = [p for _, p in plan.files]
     return ExportResult(

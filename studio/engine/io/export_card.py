@@ -190,7 +190,8 @@ def render_card(card: CardInput) -> str:
     if shape is not None and shape.text and shape.text in data.columns:
         text = data[shape.text]
         if text.dtype == pl.String:
-            empty = int((text.fill_null("").str.strip_chars() == "").sum())
+            short = text.fill_null("").filter(text.fill_null("").str.len_bytes() < 256)
+            empty = int(short.str.contains(r"^\s*$").sum())
             quality.append(f"- empty `{shape.text}`: {empty:,}")
         dup = data.height - data.select(pl.col(shape.text).hash().n_unique()).item()
         quality.append(f"- exact duplicate `{shape.text}` values: {dup:,}")

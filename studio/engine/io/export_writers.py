@@ -1,8 +1,8 @@
 """Streaming writers for the export formats, and an all-or-nothing group of output files.
 
 Every writer takes batches (polars DataFrames of the final records, no `_id`) and writes them
-into a temporary path the `OutputGroup` gave it; nothing appears under its final name until
-`OutputGroup.commit()`, which fsyncs and renames every file at the end. A failure or a cancel
+into a temporary path the `OutputGroup` gave it; `sync()` fsyncs it; nothing appears under its
+final name until `OutputGroup.commit()` renames every file at the end. A failure or a cancel
 before that removes every temporary file and folder (`rollback`).
 """
 
@@ -50,6 +50,13 @@ class BatchWriter:
     def close(self) -> None:
         """Finish the file (footer, metadata). Called only on success."""
 
+    def sync(self) -> None:
+        """fsync what was written (may run in another thread while the card is computed)."""
+        paths = sorted(self.tmp.rglob("*")) if self.tmp.is_dir() else [self.tmp]
+        for path in paths:
+            if path.is_file():
+                _fsync(path)
+
     def abort(self) -> None:
         """Release handles after a failure (the group deletes the files)."""
         self.close_handles()
@@ -70,8 +77,6 @@ class JsonlWriter(BatchWriter):
         self.rows += batch.height
 
     def close(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
         self.handle.close()
 
 
@@ -91,8 +96,6 @@ class JsonArrayWriter(BatchWriter):
 
     def close(self) -> None:
         self.handle.write(b"\n]\n")
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
         self.handle.close()
 
 
@@ -106,8 +109,6 @@ class CsvWriter(BatchWriter):
         self.rows += batch.height
 
     def close(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
         self.handle.close()
 
 
@@ -119,7 +120,8 @@ class ParquetWriter(BatchWriter):
     def write(self, batch: pl.DataFrame) -> None:
         import pyarrow.parquet as pq
 
-        table = batch.to_arrow()
+        # string views pass to pyarrow without a copy (the default export converts them)
+        table = batch.to_arrow(compat_level=pl.CompatLevel.newest())
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
         self.writer.write_table(table, row_group_size=max(table.num_rows, 1))
@@ -130,7 +132,6 @@ class ParquetWriter(BatchWriter):
             pl.DataFrame().write_parquet(self.tmp)
             return
         self.writer.close()
-        _fsync(self.tmp)
 
     def abort(self) -> None:
         if self.writer is not None:
@@ -170,7 +171,6 @@ class HfWriter(BatchWriter):
             self.stream = pa.ipc.new_stream(self.sink, pa.schema([]))
         self.stream.close()
         self.sink.close()
-        _fsync(self.tmp / HF_DATA_FILE)
         info = {
             "citation": "",
             "description": self.description,
@@ -187,8 +187,8 @@ class HfWriter(BatchWriter):
             "_output_all_columns": False,
             "_split": self.split,
         }
-        _write_json(self.tmp / "dataset_info.json", info)
-        _write_json(self.tmp / "state.json", state)
+        write_json(self.tmp / "dataset_info.json", info)
+        write_json(self.tmp / "state.json", state)
 
     def abort(self) -> None:
         for closer in (self.stream, self.sink):
@@ -197,7 +197,7 @@ class HfWriter(BatchWriter):
                     closer.close()
 
 
-def _write_json(path: Path, data: object) -> None:
+def write_json(path: Path, data: object) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2, ensure_ascii=False)
         handle.flush()
