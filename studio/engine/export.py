@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -61,7 +62,11 @@ from studio.engine.steps.export import (
     is_constant,
 )
 
+if TYPE_CHECKING:
+    from studio.engine.workspace import Workspace
+
 __all__ = [
+    "DEFAULT_SUFFIX",
     "FIELDS",
     "FORMATS",
     "ExportBlocked",
@@ -70,11 +75,17 @@ __all__ = [
     "Validation",
     "auto_fields",
     "build_step",
+    "constant",
+    "existing_targets",
     "export_dataset",
     "export_workspace",
+    "is_constant",
     "output_plan",
     "parse_map",
     "preview",
+    "serialise",
+    "source_syntax_help",
+    "split_column_for",
     "validate",
 ]
 
@@ -314,6 +325,7 @@ class OutputPlan:
     recipe: Path
     card: Path
     llama_factory: Path | None
+    hf: bool = False
 
     @property
     def targets(self) -> list[Path]:
@@ -339,6 +351,7 @@ def output_plan(output: Path, fmt: str, splits: Sequence[str] | None) -> OutputP
         recipe=output.with_name(output.name + ".recipe.json"),
         card=output.with_name(output.name + ".card.md"),
         llama_factory=llama,
+        hf=fmt == "hf",
     )
 
 
@@ -353,6 +366,9 @@ def _check_targets(plan: OutputPlan, *, force: bool, sources: Sequence[str]) -> 
         except OSError:
             continue
     for target in plan.targets:
+        folder_output = plan.hf and target in [p for _, p in plan.files]
+        if target.is_dir() and not folder_output:
+            raise WriteError(f"{target} is a folder; choose another output.")
         resolved = target.resolve()
         if resolved in resolved_sources or any(
             s.is_relative_to(resolved) for s in resolved_sources
@@ -475,10 +491,13 @@ def export_dataset(
     fmt = options.format
     schema = frame.collect_schema()
     split_col = split_column_for(schema, options.split_column, per_split=options.per_split)
+    shape = dataset.shape
+    if any(col not in schema for col in shape.roles):  # steps renamed or dropped columns
+        shape = detect_shape(frame)
     step = build_step(
         fmt,
         schema,
-        shape=dataset.shape,
+        shape=shape,
         fields=options.fields,
         system=options.system,
         split_column=split_col,
@@ -654,11 +673,8 @@ def _card(
     )
 
 
-def export_workspace(workspace: object, options: ExportOptions) -> ExportResult:
+def export_workspace(workspace: Workspace, options: ExportOptions) -> ExportResult:
     """Export a `Workspace`'s current rows; its steps go into the recipe and the card."""
-    from studio.engine.workspace import Workspace
-
-    assert isinstance(workspace, Workspace)
     return export_dataset(
         workspace.dataset,
         workspace.frame,
@@ -670,6 +686,3 @@ def export_workspace(workspace: object, options: ExportOptions) -> ExportResult:
 
 def source_syntax_help() -> str:
     return 'COLUMN, COL1+COL2 (joined by a blank line) or "constant text"'
-
-
-__all__ += ["constant", "is_constant", "source_syntax_help", "existing_targets", "split_column_for"]

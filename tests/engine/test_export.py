@@ -306,3 +306,36 @@ def test_progress_is_reported(source: Path, tmp_path: Path) -> None:
         _export(source, tmp_path / "p.jsonl", "jsonl", per_split=False, batch_rows=5)
     writing = [s for s in seen if s[2].startswith("writing p.jsonl")]
     assert [d for d, _, _ in writing] == [5, 10, 12]
+
+
+def test_hf_folder_is_replaced_with_force(source: Path, tmp_path: Path) -> None:
+    import datasets
+
+    out = tmp_path / "hf"
+    _export(source, out, "hf", per_split=False)
+    with pytest.raises(WriteError, match="already exists"):
+        _export(source, out, "hf", per_split=False)
+    dataset = load_dataset(source)
+    fewer = dataset.frame.head(3)
+    export_dataset(
+        dataset, fewer, ExportOptions(output=out, format="hf", force=True, per_split=False)
+    )
+    assert datasets.load_from_disk(str(out)).num_rows == 3
+    _no_temporaries(tmp_path)
+
+
+def test_a_folder_is_not_a_file_output(source: Path, tmp_path: Path) -> None:
+    (tmp_path / "o.jsonl").mkdir()
+    with pytest.raises(WriteError, match="is a folder"):
+        _export(source, tmp_path / "o.jsonl", "jsonl", per_split=False, force=True)
+
+
+def test_auto_mapping_follows_renamed_columns(source: Path, tmp_path: Path) -> None:
+    from studio.engine.steps.rows import RenameColumn
+
+    ws = Workspace(load_dataset(source))
+    ws.apply(RenameColumn(old="output", new="response"))
+    result = export_workspace(
+        ws, ExportOptions(output=tmp_path / "a.jsonl", format="alpaca", per_split=False)
+    )
+    assert _read_jsonl(result.files[0])[0]["output"] == "Summary 0"

@@ -122,3 +122,18 @@ async def test_export_pane_plain_format_column_map(tmp_path: Path) -> None:
             "q": "task 1",
             "a": "answer 1",
         }
+
+
+async def test_export_pane_token_limit_from_tokens_columns(tmp_path: Path) -> None:
+    src = tmp_path / "tok.jsonl"
+    rows = [{"text": f"t{i}", "label": "a", "tokens_text": i} for i in range(8)]
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    app = StudioApp([str(src)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open_export(app, pilot)
+        app.query_one("#export-max-tokens", Input).focus()
+        await pilot.press("5")
+        await _settle(app, pilot)
+        validation = str(app.query_one("#export-validation", Static).render())
+        assert "2 of 8 rows invalid (2 over 5 tokens)" in validation
+        assert "tok.jsonl:7" in validation and "tok.jsonl:8" in validation

@@ -105,6 +105,7 @@ class ExportPane(Pane):
         self._fields: dict[str, dict[str, str]] = {}
         self._defaults: dict[str, dict[str, str]] = {}
         self._system = ""
+        self._tokenizer = ""
         self._output_edited = False
         self._splits: dict[str, int] = {}
         self._prepared_generation = -1
@@ -141,6 +142,20 @@ class ExportPane(Pane):
                     "One file per split", value=True, id="export-per-split", compact=True
                 )
                 yield Label("", id="export-split-info", classes="export-wide")
+            with Horizontal(classes="export-row"):
+                yield Label("Max tokens")
+                yield Input(
+                    placeholder="no limit",
+                    type="integer",
+                    id="export-max-tokens",
+                    compact=True,
+                )
+                yield Label("Tokenizer", classes="export-wide")
+                yield Input(
+                    placeholder="tokens_ columns (Enter)",
+                    id="export-tokenizer",
+                    compact=True,
+                )
             yield Static(
                 Text('Fields: COLUMN, COL1+COL2 (joined) or "constant text"'),
                 classes="export-hint",
@@ -292,6 +307,9 @@ class ExportPane(Pane):
         if name == "export-output":
             self._output_edited = True
             return
+        if name == "export-max-tokens":
+            self.schedule_refresh()
+            return
         if not name.startswith("field-"):
             return
         field = name.removeprefix("field-")
@@ -308,6 +326,12 @@ class ExportPane(Pane):
         else:
             values[field] = event.value
         self.schedule_refresh()
+
+    @on(Input.Submitted, "#export-tokenizer")
+    def _tokenizer_submitted(self, event: Input.Submitted) -> None:
+        # applied on Enter only: a half-typed model name must not start a download
+        self._tokenizer = event.value.strip()
+        self.schedule_refresh(0.01)
 
     @on(Button.Pressed, "#export-write-button")
     def _write_pressed(self) -> None:
@@ -327,6 +351,7 @@ class ExportPane(Pane):
         fmt = self._format
         fields = {k: v for k, v in self._fields.get(fmt, {}).items() if v.strip()}
         per_split = self.query_one("#export-per-split", Checkbox)
+        max_tokens = self.query_one("#export-max-tokens", Input).value.strip()
         return ExportOptions(
             output=Path(self.query_one("#export-output", Input).value.strip() or "."),
             format=fmt,
@@ -334,6 +359,8 @@ class ExportPane(Pane):
             system=self._system if fmt not in FIELDS else "",
             per_split=bool(self._splits) and per_split.value,
             on_invalid=str(self.query_one("#export-invalid", Select).value),
+            max_tokens=max(0, int(max_tokens)) if max_tokens.lstrip("-").isdigit() else 0,
+            tokenizer=self._tokenizer,
             force=force,
         )
 
@@ -358,6 +385,8 @@ class ExportPane(Pane):
                 system=options.system,
                 split_column=split,
                 on_invalid=options.on_invalid,
+                max_tokens=options.max_tokens,
+                tokenizer=options.tokenizer,
             )
             lines = preview(frame, step, PREVIEW_ROWS)
             if get_current_worker().is_cancelled:
