@@ -34,6 +34,7 @@ import polars as pl
 from studio.engine.dataset import Dataset
 from studio.engine.errors import StepError, WriteError
 from studio.engine.io.export_card import CardInput, StepLine, render_card
+from studio.engine.io.export_card import figures as card_figures
 from studio.engine.io.export_writers import (
     BatchWriter,
     CsvWriter,
@@ -544,7 +545,10 @@ def export_dataset(
     )
 
     group = OutputGroup()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-fsync")
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="export")
+    # the card's figures are computed while the rows are written (another core, same data)
+    exported = frame if not validation.count else frame.filter(id_in(mapped[ID]))
+    figures_future = pool.submit(lambda: card_figures(exported.collect()))
     writers: list[BatchWriter] = []
     rows: dict[str, int] = {}
     done = 0
@@ -591,7 +595,7 @@ def export_dataset(
             plan.card,
             _card(
                 dataset,
-                frame,
+                figures_future.result(),
                 mapped,
                 step,
                 results,
@@ -636,7 +640,7 @@ def _source(dataset: Dataset) -> dict[str, object]:
 
 def _card(
     dataset: Dataset,
-    frame: pl.LazyFrame,
+    figures: list[str],
     mapped: pl.DataFrame,
     step: ExportMap,
     results: Sequence[StepResult],
@@ -648,7 +652,6 @@ def _card(
 ) -> str:
     lines = [StepLine(r.step.describe(), r.rows_in, r.rows_out) for r in results]
     lines.append(StepLine(step.describe(), validation.total, mapped.height))
-    data = frame.collect() if not validation.count else frame.filter(id_in(mapped[ID])).collect()
     tokens_note = ""
     if step.max_tokens:
         how = f"tokenizer {step.tokenizer}" if step.tokenizer else "the tokens_ columns"
@@ -664,11 +667,12 @@ def _card(
             steps=lines,
             files=files,
             recipe_name=plan.recipe.name,
-            data=data,
+            data=pl.DataFrame(),
             output_schema=output_schema,
             invalid_counts=validation.counts,
             skipped=validation.count,
             tokens_note=tokens_note,
+            figures=figures,
         )
     )
 

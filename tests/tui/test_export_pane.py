@@ -137,3 +137,23 @@ async def test_export_pane_token_limit_from_tokens_columns(tmp_path: Path) -> No
         validation = str(app.query_one("#export-validation", Static).render())
         assert "2 of 8 rows invalid (2 over 5 tokens)" in validation
         assert "tok.jsonl:7" in validation and "tok.jsonl:8" in validation
+
+
+async def test_export_pane_cancel_writes_nothing(tmp_path: Path) -> None:
+    src = _source(tmp_path)
+    app = StudioApp([str(src)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_export(app, pilot)
+        out = tmp_path / "never.jsonl"
+        app.query_one("#export-output", Input).value = str(out)
+        options = pane._options(force=False)
+        # cancel in the same tick as the start (what Escape does), so the test is deterministic
+        pane._start_export(options)
+        pane.action_cancel()
+        await _settle(app, pilot)
+        assert not out.exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["src.jsonl"]
+        assert any("cancelled" in n.message for n in app._notifications), [
+            n.message for n in app._notifications
+        ]
+        assert not app.query_one("#export-progress").has_class("-running")

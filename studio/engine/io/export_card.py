@@ -40,6 +40,8 @@ class CardInput:
     invalid_counts: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
     tokens_note: str = ""
+    figures: list[str] | None = None
+    """Precomputed `figures(data)`; computed from `data` when None."""
 
 
 def _cell(value: object, width: int = 60) -> str:
@@ -160,6 +162,15 @@ def render_card(card: CardInput) -> str:
     if card.tokens_note:
         lines.append(f"- {card.tokens_note}")
     lines += ["", "## Figures", ""]
+    lines += card.figures if card.figures is not None else figures(data)
+    return "\n".join(lines)
+
+
+def figures(data: pl.DataFrame) -> list[str]:
+    """The figures section (shape, labels, lengths, tokens, quality) for the exported rows.
+
+    Separate from `render_card` so the exporter can compute it while the file is written."""
+    lines: list[str] = []
     shape = detect_shape(data.drop(ID, strict=False)) if data.width else None
     if shape is not None:
         lines.append(
@@ -203,7 +214,7 @@ def render_card(card: CardInput) -> str:
     )
     lines += quality
     lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def relative_name(path: Path, base: Path) -> str:

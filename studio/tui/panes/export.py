@@ -35,6 +35,7 @@ from studio.engine.progress import Cancelled, RunContext, running
 from studio.engine.shape import detect_shape
 from studio.engine.steps.base import ID
 from studio.engine.steps.export import FIELDS, FORMAT_TITLES, FORMATS
+from studio.tui.messages import OpenRows
 from studio.tui.panes.base import Pane
 
 if TYPE_CHECKING:
@@ -97,6 +98,13 @@ class ExportPane(Pane):
         Binding(
             "escape", "cancel", "Cancel", id="export-cancel", tooltip="Cancel a running export"
         ),
+        Binding(
+            "ctrl+l",
+            "show_invalid",
+            "Invalid rows",
+            id="export-show-invalid",
+            tooltip="Show the invalid rows in Browse",
+        ),
     ]
 
     def __init__(self, workspace=None, **kwargs) -> None:  # noqa: ANN001, ANN003
@@ -113,6 +121,9 @@ class ExportPane(Pane):
         self._export_worker: Worker[None] | None = None
         self._building = False
         self.last_result: ExportResult | None = None
+        self._invalid_ids: list[int] = []
+        self._exporting = False
+        self._thread_started = False
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -401,6 +412,12 @@ class ExportPane(Pane):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_preview, lines, checked, options.on_invalid)
 
+    def action_show_invalid(self) -> None:
+        if not self._invalid_ids:
+            self.notify("No invalid rows.", markup=False)
+            return
+        self.post_message(OpenRows(list(self._invalid_ids), "rows the export finds invalid"))
+
     def _show_error(self, message: str) -> None:
         status = self.query_one("#export-validation", Static)
         status.set_class(True, "-error")
@@ -412,9 +429,15 @@ class ExportPane(Pane):
         status = self.query_one("#export-validation", Static)
         status.set_class(False, "-error")
         status.set_class(bool(checked.count), "-invalid")
+        self._invalid_ids = [int(i) for i in checked.invalid["_id"].to_list()]
         if checked.count:
             action = "will be skipped" if on_invalid == "skip" else "block the export"
-            status.update(Text(f"! {checked.summary()}: they {action}. e.g. {checked.examples(4)}"))
+            status.update(
+                Text(
+                    f"! {checked.summary()}: they {action}. e.g. {checked.examples(4)} "
+                    "(ctrl+l: show them)"
+                )
+            )
         else:
             status.update(Text(f"✓ {checked.summary()}"))
         shown = [line if len(line) <= 300 else line[:299] + "…" for line in lines]
@@ -427,7 +450,7 @@ class ExportPane(Pane):
         if self.workspace is None:
             self.notify("Open a dataset first.", severity="warning", markup=False)
             return
-        if self._export_worker is not None and self._export_worker.is_running:
+        if self._exporting:
             self.notify("An export is already running.", severity="warning", markup=False)
             return
         options = self._options(force=False)
@@ -451,12 +474,25 @@ class ExportPane(Pane):
         bar = self.query_one("#export-progress", ProgressBar)
         bar.update(total=100, progress=0)
         bar.add_class("-running")
+        self._exporting = True
+        self._thread_started = False
         self._export_worker = self.write_export(options)
 
+    def _check_cancelled_start(self) -> None:
+        """A worker cancelled before its thread ran never reports back: say so here."""
+        worker = self._export_worker
+        if not self._exporting or worker is None or self._thread_started:
+            return
+        if worker.is_finished or worker not in self.app.workers:
+            self._finished(None, "cancelled")
+        else:
+            self.set_timer(0.2, self._check_cancelled_start)
+
     def action_cancel(self) -> None:
-        if self._export_worker is not None and self._export_worker.is_running:
+        if self._exporting and self._export_worker is not None:
             self._export_worker.cancel()
             self.notify("Cancelling the export…", severity="warning", markup=False)
+            self.set_timer(0.2, self._check_cancelled_start)
 
     @work(
         thread=True,
@@ -467,6 +503,7 @@ class ExportPane(Pane):
     )
     def write_export(self, options: ExportOptions) -> None:
         worker = get_current_worker()
+        self._thread_started = True
         ws = self.workspace
         assert ws is not None
         context = RunContext(
@@ -493,6 +530,9 @@ class ExportPane(Pane):
         )
 
     def _finished(self, result: ExportResult | None, error: str) -> None:
+        if not self._exporting:
+            return
+        self._exporting = False
         self.query_one("#export-progress", ProgressBar).remove_class("-running")
         if result is None:
             if error == "cancelled":
