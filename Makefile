@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SAMPLE ?= sample_data/instructions.jsonl
+LINT   := $(wildcard studio tests benchmarks sample_data)
 
 .PHONY: run test lint format bench clean-venv
 
@@ -22,13 +23,13 @@ run: $(VENV)/.installed
 	$(BIN)/studio $(SAMPLE)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check studio tests benchmarks sample_data
-	$(BIN)/ruff format --check studio tests benchmarks sample_data
+	$(BIN)/ruff check $(LINT)
+	$(BIN)/ruff format --check $(LINT)
 	$(BIN)/python -m pytest -n auto -p no:cacheprovider
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check --fix studio tests benchmarks sample_data
-	$(BIN)/ruff format studio tests benchmarks sample_data
+	$(BIN)/ruff check --fix $(LINT)
+	$(BIN)/ruff format $(LINT)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.run_all

@@ -1,31 +1,65 @@
 """StudioApp: the shell. Loads the dataset in a worker, hosts one tab per capability, runs
-steps in workers and routes worker failures to notifications."""
+steps in workers (progress in the status line, Escape cancels), offers to resume a journal,
+saves recipes, and routes every worker failure through one handler."""
 
 from __future__ import annotations
 
+import time
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
+from textual.theme import BUILTIN_THEMES
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from studio.engine.errors import StudioError
 from studio.engine.io import load_dataset
 from studio.engine.journal import Journal
+from studio.engine.progress import Cancelled, RunContext, running
+from studio.engine.recipe import Recipe
 from studio.engine.steps.base import Step
 from studio.engine.workspace import Workspace
-from studio.tui.messages import StepRequested, WorkspaceChanged
+from studio.tui import keymap
+from studio.tui.commands import StudioProvider
+from studio.tui.messages import RestoreRequested, StepRequested, WorkProgress, WorkspaceChanged
 from studio.tui.panes import PANES, load_pane
 from studio.tui.panes.base import Pane
+from studio.tui.themes import DEFAULT_THEME, label_of, load_themes, resolve_theme_name
+from studio.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from studio.engine.recipe import StepResult
+
+STYLES = Path(__file__).parent / "styles"
+
+
+def css_paths() -> list[Path]:
+    """`app.tcss` first, then one stylesheet per pane (whatever exists in the folder)."""
+    others = sorted(p for p in STYLES.glob("*.tcss") if p.name != "app.tcss")
+    return [STYLES / "app.tcss", *others]
+
+
+def default_recipe_path(paths: list[str]) -> Path:
+    """`<input stem>.recipe.json` next to the (first) input."""
+    first = Path(paths[0]) if paths else Path("dataset")
+    stem = first.name.split(".")[0] or "dataset"
+    return first.parent / f"{stem}.recipe.json"
+
+
+def one_line(error: BaseException, limit: int = 200) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    line = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class StudioApp(App[None]):
     TITLE = "Dataset Studio"
-    BINDINGS = [
-        Binding("ctrl+z", "undo", "Undo", id="undo"),
-        Binding("ctrl+y", "redo", "Redo", id="redo"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    CSS_PATH = css_paths()
+    COMMANDS = {StudioProvider}
+    BINDINGS = keymap.bindings("app")
 
     def __init__(
         self,
@@ -33,106 +67,466 @@ class StudioApp(App[None]):
         *,
         theme_name: str | None = None,
         workspace: Workspace | None = None,
+        recipe: Recipe | None = None,
+        start_folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.paths = list(paths or [])
         self.workspace: Workspace | None = workspace
-        self._theme_name = theme_name
+        self.recipe_to_apply = recipe
+        self.start_folder = start_folder
+        self.theme_set = load_themes()
+        for theme in self.theme_set.themes.values():
+            self.register_theme(theme)
+        if theme_name is not None:
+            self._theme_name = resolve_theme_name(theme_name, self.available_themes)
+        else:
+            self._theme_name = (
+                DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+            )
+        self._saved_generation: int | None = None
+        self._progress: dict[str, tuple[float, float]] = {}
 
+    # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Opening…" if self.paths else "No dataset opened.", id="status")
         with TabbedContent(id="tabs"):
             for tab_id, title, spec in PANES:
                 with TabPane(title, id=f"tab-{tab_id}"):
                     yield load_pane(spec)(self.workspace, id=f"pane-{tab_id}")
+        yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.workspace is None and self.paths:
-            self.load(self.paths[0])
-        elif self.workspace is not None:
+        self.theme = self._theme_name
+        for problem in self.theme_set.problems:
+            self.notify(problem, title="Theme skipped", severity="warning", markup=False)
+        self.set_interval(0.25, self._poll_work)
+        if self.workspace is not None:
             self._workspace_ready()
+        elif self.paths:
+            self._set_status(f"Opening {', '.join(self.paths)}…")
+            self.load(self.paths[0])
+        else:
+            self._set_status("No dataset opened · ctrl+p → file: Open")
+            self.call_after_refresh(self.action_open_file)
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="load",
-        description="opening dataset",
-    )
+    def tab_titles(self) -> list[tuple[str, str]]:
+        return [(tab_id, title) for tab_id, title, _spec in PANES]
+
+    def theme_labels(self) -> dict[str, str]:
+        """Theme name -> palette label: ours first, then Textual's own."""
+        labels = dict(self.theme_set.labels)
+        for name in sorted(self.available_themes):
+            if name not in labels and name in BUILTIN_THEMES:
+                labels[name] = label_of(name)
+        return labels
+
+    def key_label(self, key: str) -> str:
+        return keymap.key_label(self, key)
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    # -- status and work -------------------------------------------------------------------
+    @property
+    def unsaved(self) -> bool:
+        ws = self.workspace
+        return ws is not None and bool(ws.steps) and ws.generation != self._saved_generation
+
+    def _set_status(self, text: str) -> None:
+        self.query_one(StatusBar).set_text(text)
+
+    def _status_text(self) -> str:
+        ws = self.workspace
+        if ws is None:
+            return "No dataset opened"
+        n = len(ws.steps)
+        parts = [ws.dataset.name, f"{ws.rows:,} rows", f"{n} step{'' if n == 1 else 's'}"]
+        if self.unsaved:
+            parts[-1] += " (unsaved)"
+        if ws.dataset.problems:
+            n = len(ws.dataset.problems)
+            parts.append(f"{n:,} problem{'' if n == 1 else 's'} (F3)")
+        return " · ".join(parts)
+
+    def running_workers(self) -> list[Worker]:
+        """Our own running workers (not Textual's internal ones, e.g. the palette's)."""
+        return [
+            w
+            for w in self.workers
+            if w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            and not w.is_cancelled
+            and type(w.node).__module__.startswith("studio.")
+        ]
+
+    def _poll_work(self) -> None:
+        running_now = self.running_workers()
+        bar = self.query_one(StatusBar)
+        if not running_now:
+            self._progress.clear()
+            bar.set_work(None)
+            return
+        worker = running_now[-1]
+        description = worker.description or worker.name or "working"
+        done, total = self._progress.get(description, (0.0, 0.0))
+        bar.set_work(description, done, total or None)
+
+    @on(WorkProgress)
+    def _on_work_progress(self, message: WorkProgress) -> None:
+        self._progress[message.description] = (message.done, message.total)
+
+    def _post_progress(self, description: str, done: float, total: float, _note: str) -> None:
+        self.post_message(WorkProgress(description, done, total))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_work":
+            return bool(self.running_workers())
+        if action == "switch_tab":
+            return len(self.screen_stack) == 1
+        return True
+
+    def action_cancel_work(self) -> None:
+        workers = self.running_workers()
+        for worker in workers:
+            worker.cancel()
+        if workers:
+            names = ", ".join(sorted({w.description or w.name for w in workers}))
+            self.notify(f"Cancelled: {names}", severity="warning", markup=False)
+        self._poll_work()
+
+    # -- opening ---------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="opening")
     def load(self, path: str) -> None:
         dataset = load_dataset(path)
-        workspace = Workspace(dataset, journal=Journal(dataset.paths))
-        self.call_from_thread(self._set_workspace, workspace)
+        journal = Journal(dataset.paths)
+        pending = journal.pending()
+        when = None
+        if pending is not None:
+            try:
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(journal.file.stat().st_mtime))
+            except OSError:
+                when = "an earlier session"
+        workspace = Workspace(dataset, journal=journal)
+        if get_current_worker().is_cancelled:
+            return
+        self.call_from_thread(self._set_workspace, workspace, pending, when)
 
-    def _set_workspace(self, workspace: Workspace) -> None:
+    def _set_workspace(
+        self, workspace: Workspace, pending: Recipe | None, when: str | None
+    ) -> None:
         self.workspace = workspace
+        self.paths = list(workspace.dataset.paths)
+        self._saved_generation = None
         self._workspace_ready()
+        problems = workspace.dataset.problems
+        if problems:
+            n = len(problems)
+            self.notify(
+                f"{n:,} line{'' if n == 1 else 's'} could not be read; F3 lists them.",
+                title="Problems while loading",
+                severity="warning",
+                markup=False,
+            )
+        if self.recipe_to_apply is not None:
+            recipe, self.recipe_to_apply = self.recipe_to_apply, None
+            self.replay(recipe, "applying recipe")
+        elif pending is not None:
+            from studio.tui.screens.resume import ResumeScreen
+
+            self.push_screen(
+                ResumeScreen([s.describe() for s in pending.steps], when or "an earlier session"),
+                partial(self._resume_chosen, pending),
+            )
+
+    def _resume_chosen(self, recipe: Recipe, choice: str | None) -> None:
+        ws = self.workspace
+        if ws is None:
+            return
+        if choice == "resume":
+            self.replay(recipe, "resuming journal")
+        elif choice == "discard" and ws.journal is not None:
+            ws.journal.clear()
+            self.notify("Journal discarded.", markup=False)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="step", description="replaying")
+    def replay(self, recipe: Recipe, description: str) -> None:
+        ws = self.workspace
+        assert ws is not None
+        worker = get_current_worker()
+        context = RunContext(
+            on_progress=partial(self._post_progress, description),
+            is_cancelled=lambda: worker.is_cancelled,
+        )
+        with running(context):
+            results = ws.replay(recipe)
+        self.call_from_thread(self._after_change)
+        n = len(results)
+        self.call_from_thread(
+            self.notify,
+            f"{description.capitalize()}: {n} step{'' if n == 1 else 's'}, {ws.rows:,} rows.",
+            markup=False,
+        )
 
     def _workspace_ready(self) -> None:
         assert self.workspace is not None
         for pane in self.query(Pane):
             pane.workspace = self.workspace
-        self._refresh_panes()
+        self._after_change()
 
-    def _refresh_panes(self) -> None:
+    def _after_change(self) -> None:
         ws = self.workspace
         if ws is None:
             return
-        self.query_one("#status", Static).update(
-            f"{ws.dataset.name} · {ws.rows:,} rows · {len(ws.steps)} steps"
-        )
+        self._set_status(self._status_text())
         for pane in self.query(Pane):
             pane.workspace_changed()
+        from studio.tui.screens.view import WorkspaceView
+
+        for screen in self.screen_stack:
+            if isinstance(screen, WorkspaceView):
+                screen.workspace_changed()
         self.post_message(WorkspaceChanged(ws.generation))
+
+    def action_open_file(self) -> None:
+        from studio.tui.screens.picker import PickerScreen
+
+        def opened(path: str | None) -> None:
+            if path is not None:
+                self.paths = [path]
+                self._set_status(f"Opening {path}…")
+                self.load(path)
+            elif self.workspace is None:
+                self.exit()
+
+        def pick(go: bool | None = True) -> None:
+            if go:
+                self.push_screen(PickerScreen(self.start_folder), opened)
+
+        if self.unsaved:
+            self._confirm(f"Open another file and leave {self._unsaved_count()} unsaved?", pick)
+        else:
+            pick()
 
     # -- steps -----------------------------------------------------------------------------
     @on(StepRequested)
     def _on_step_requested(self, message: StepRequested) -> None:
+        if self.workspace is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return
         self.apply_step(message.step)
 
-    @work(
-        thread=True, exclusive=True, exit_on_error=False, group="step", description="applying step"
-    )
+    @work(thread=True, exit_on_error=False, group="step", description="applying step")
     def apply_step(self, step: Step) -> None:
-        assert self.workspace is not None
-        result = self.workspace.apply(step)
-        self.call_from_thread(self._refresh_panes)
+        ws = self.workspace
+        assert ws is not None
+        worker = get_current_worker()
+        context = RunContext(
+            on_progress=partial(self._post_progress, "applying step"),
+            is_cancelled=lambda: worker.is_cancelled,
+        )
+        with running(context):
+            result: StepResult = ws.apply(step)
+        if worker.is_cancelled:
+            # the step did not poll for cancellation and finished: take it back
+            ws.undo()
+            self.call_from_thread(self._after_change)
+            return
+        self.call_from_thread(self._after_change)
         self.call_from_thread(self.notify, result.summary(), title="Step applied", markup=False)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="step", description="undo")
+    @work(thread=True, exit_on_error=False, group="step", description="undo")
     def action_undo(self) -> None:
-        if self.workspace is not None and self.workspace.undo() is not None:
-            self.call_from_thread(self._refresh_panes)
+        ws = self.workspace
+        if ws is None:
+            return
+        step = ws.undo()
+        if step is None:
+            self.call_from_thread(self.notify, "Nothing to undo.", markup=False)
+            return
+        self.call_from_thread(self._after_change)
+        self.call_from_thread(self.notify, f"Undid: {step.describe()}", markup=False)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="step", description="redo")
+    @work(thread=True, exit_on_error=False, group="step", description="redo")
     def action_redo(self) -> None:
-        if self.workspace is not None and self.workspace.redo() is not None:
-            self.call_from_thread(self._refresh_panes)
+        ws = self.workspace
+        if ws is None:
+            return
+        result = ws.redo()
+        if result is None:
+            self.call_from_thread(self.notify, "Nothing to redo.", markup=False)
+            return
+        self.call_from_thread(self._after_change)
+        self.call_from_thread(self.notify, f"Redid: {result.summary()}", markup=False)
+
+    @on(RestoreRequested)
+    def _on_restore_requested(self, message: RestoreRequested) -> None:
+        if self.workspace is not None:
+            self.restore_rows(message.step_index, list(message.ids))
+
+    @work(thread=True, exit_on_error=False, group="step", description="putting rows back")
+    def restore_rows(self, step_index: int, ids: list[int]) -> None:
+        ws = self.workspace
+        assert ws is not None
+        ws.restore(step_index, ids)
+        self.call_from_thread(self._after_change)
+        n = len(ids)
+        self.call_from_thread(
+            self.notify, f"Put back {n:,} row{'' if n == 1 else 's'}.", markup=False
+        )
+
+    # -- recipe ----------------------------------------------------------------------------
+    def _unsaved_count(self) -> str:
+        n = len(self.workspace.steps) if self.workspace else 0
+        return f"{n} step{'' if n == 1 else 's'}"
+
+    def action_save_recipe(self) -> None:
+        from studio.tui.screens.prompt import PathPrompt
+
+        ws = self.workspace
+        if ws is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return
+        if not ws.steps:
+            self.notify("No steps to save yet.", severity="warning")
+            return
+        default = default_recipe_path(list(ws.dataset.paths))
+        self.push_screen(PathPrompt("Save the recipe to", str(default)), self._save_to)
+
+    def _save_to(self, path: str | None) -> None:
+        if not path:
+            return
+        target = Path(path).expanduser()
+        if target.suffix != ".json":
+            target = target.with_name(target.name + ".recipe.json")
+        if target.exists():
+            self._confirm(
+                f"{target} exists. Overwrite it?",
+                lambda yes: self._write_recipe(target) if yes else None,
+            )
+        else:
+            self._write_recipe(target)
+
+    def _write_recipe(self, target: Path) -> None:
+        ws = self.workspace
+        assert ws is not None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            ws.recipe().save(target, force=True)
+        except StudioError as exc:
+            self.notify(str(exc), severity="error", title="Not saved", markup=False)
+            return
+        except OSError as exc:
+            self.notify(
+                f"{target}: {exc.strerror or exc}",
+                severity="error",
+                title="Not saved",
+                markup=False,
+            )
+            return
+        self._saved_generation = ws.generation
+        self._set_status(self._status_text())
+        self.notify(
+            f"Saved {self._unsaved_count()} to {target}", title="Recipe saved", markup=False
+        )
+
+    # -- views -----------------------------------------------------------------------------
+    def _show_view(self, screen_type: type) -> None:
+        from studio.tui.screens.view import WorkspaceView
+
+        if isinstance(self.screen, screen_type):
+            self.pop_screen()
+            return
+        if isinstance(self.screen, WorkspaceView):
+            self.pop_screen()
+        self.push_screen(screen_type())
+
+    def action_steps_view(self) -> None:
+        from studio.tui.screens.steps import StepsScreen
+
+        self._show_view(StepsScreen)
+
+    def action_problems_view(self) -> None:
+        from studio.tui.screens.problems import ProblemsScreen
+
+        self._show_view(ProblemsScreen)
+
+    def action_removed_view(self) -> None:
+        from studio.tui.screens.removed import RemovedScreen
+
+        self._show_view(RemovedScreen)
+
+    def action_help(self) -> None:
+        from studio.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_switch_tab(self, number: int) -> None:
+        if 1 <= number <= len(PANES):
+            self.show_tab(PANES[number - 1][0])
+
+    def show_tab(self, tab_id: str) -> None:
+        from studio.tui.screens.view import WorkspaceView
+
+        while isinstance(self.screen, WorkspaceView):
+            self.pop_screen()
+        self.query_one(TabbedContent).active = f"tab-{tab_id}"
+        pane = self.query_one(f"#pane-{tab_id}", Pane)
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                break
+
+    # -- quitting --------------------------------------------------------------------------
+    def _confirm(self, question: str, then) -> None:  # noqa: ANN001
+        from studio.tui.screens.confirm import ConfirmScreen
+
+        self.push_screen(ConfirmScreen(question), then)
+
+    async def action_quit(self) -> None:
+        if self.unsaved:
+            self._confirm(
+                f"Quit with {self._unsaved_count()} not saved as a recipe? "
+                "The journal keeps them for next time.",
+                lambda yes: self.exit() if yes else None,
+            )
+            return
+        ws = self.workspace
+        if ws is not None and ws.journal is not None and ws.steps:
+            ws.journal.clear()  # saved as a recipe: nothing to resume
+        self.exit()
 
     # -- errors ----------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.route_worker_state(event)
+
+    def route_worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures become messages (screens forward theirs here)."""
+        self._poll_work()
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, StudioError):
-            self.notify(
-                str(error),
-                severity="error",
-                title=event.worker.description or "Error",
-                markup=False,
-            )
+        title = (event.worker.description or "Work").capitalize()
+        if isinstance(error, Cancelled):
+            self.notify(f"{title} cancelled; nothing changed.", severity="warning", markup=False)
+        elif isinstance(error, StudioError):
+            self.notify(str(error), severity="error", title=title, markup=False, timeout=8)
+            if event.worker.group == "load" and self.workspace is None:
+                self._set_status("Could not open the dataset · ctrl+p → file: Open")
         else:
-            self.notify(
-                f"{type(error).__name__}: {error}",
-                severity="error",
-                title="Unexpected error",
-                markup=False,
-                timeout=10,
-            )
+            from studio.tui.screens.error import ErrorScreen
+
+            self.push_screen(ErrorScreen(f"{title} failed", one_line(error)))
 
 
 def run_app(paths: list[str], *, theme: str | None = None, recipe: str | None = None) -> int:
-    StudioApp(paths, theme_name=theme).run()
+    """`studio [PATH] [--theme NAME] [--recipe FILE]`; bad names and files fail before the UI."""
+    loaded = Recipe.load(recipe) if recipe else None
+    if not paths and loaded is not None:
+        sources = [p for p in loaded.source.get("paths", []) if Path(p).exists()]
+        paths = sources[:1]
+    for path in paths[:1]:
+        if not Path(path).exists() and not any(ch in path for ch in "*?["):
+            raise StudioError(f"{path}: no such file.")
+    StudioApp(paths, theme_name=theme, recipe=loaded).run()
     return 0

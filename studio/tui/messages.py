@@ -29,3 +29,22 @@ class OpenRows(Message):
 
     ids: list[int]
     title: str = ""
+
+
+@dataclass
+class RestoreRequested(Message):
+    """Put back rows that step `step_index` removed (the app runs it in a worker)."""
+
+    step_index: int
+    ids: list[int]
+
+
+@dataclass
+class WorkProgress(Message):
+    """Progress of long work, shown in the status line (`total` 0: indeterminate).
+
+    Workers post it through `post_message` (thread-safe); `description` names the work."""
+
+    description: str
+    done: float = 0
+    total: float = 0

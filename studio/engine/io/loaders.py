@@ -1,103 +1,247 @@
-"""Open a dataset file (or folder/glob of shards) into a `Dataset` with stable row ids.
+"""Open a dataset file, folder or glob of shards into a `Dataset` with stable row ids.
 
-This first version covers JSONL, JSON arrays, CSV/TSV and Parquet; see the Foundation issue for
-the full list (encodings, compression, Arrow IPC, HF `save_to_disk` folders, shards).
+`load_dataset(path, **options)` is the one entry point. Options (all optional, JSON values, kept
+in `Dataset.options` so a recipe reopens its source the same way):
+
+- `format`: force a format (jsonl, json, csv, tsv, parquet, arrow, hf) instead of the extension.
+- `encoding`: text encoding (default: UTF-8, with or without BOM, falling back to cp1252).
+- `separator`: CSV field separator (default: sniffed among , tab ; |).
+- `has_header`: whether the first CSV row names the columns (default: guessed).
+- `split`: which split of a Hugging Face `DatasetDict` folder (default: train).
+- `text`, `label`, `kind`: override the detected shape.
+
+Formats: JSON Lines, JSON arrays, CSV/TSV, Parquet, Arrow IPC/Feather, `datasets` folders, each
+optionally compressed (.gz .zst .bz2 .xz). A folder or glob loads every shard of its main format,
+with each row's source (`shard.jsonl:LINE`) kept. Bad lines and rows become `Problem`s and the
+good rows still load; a file that cannot be read at all raises one `LoadError` sentence.
 """
 
 from __future__ import annotations
 
-import json
+import glob
+import os
+import re
+from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from studio.engine.dataset import Dataset, Origin, Problem
 from studio.engine.errors import LoadError
-from studio.engine.shape import detect_shape
+from studio.engine.io.columnar import is_hf_folder, read_hf, read_ipc, read_parquet
+from studio.engine.io.delimited import normalize_separator, read_delimited
+from studio.engine.io.jsonl import read_json, read_jsonl
+from studio.engine.io.part import Part
+from studio.engine.io.source import (
+    SUPPORTED,
+    TEXT_FORMATS,
+    looks_binary,
+    magic_of,
+    normalize_format,
+    read_head,
+    split_name,
+)
+from studio.engine.shape import KINDS, detect_shape
 from studio.engine.steps.base import ID
 
+OPTIONS = ("format", "encoding", "separator", "has_header", "split", "text", "label", "kind")
 
-def _with_ids(frame: pl.LazyFrame, offset: int = 0) -> pl.LazyFrame:
-    return frame.with_row_index(ID, offset=offset).with_columns(pl.col(ID).cast(pl.UInt64))
+_FORMAT_NAMES = {
+    "jsonl": "JSON Lines",
+    "json": "JSON",
+    "csv": "CSV",
+    "tsv": "TSV",
+    "parquet": "Parquet",
+    "ipc": "Arrow IPC",
+    "hf": "a Hugging Face datasets folder",
+}
+_PREFERENCE = ("parquet", "ipc", "jsonl", "csv", "tsv", "json")
 
 
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise LoadError(f"{path}: no such file.")
-    if path.is_dir():
-        return
-    if path.stat().st_size == 0:
-        raise LoadError(f"{path}: the file is empty.")
+def _natural(path: Path) -> list[object]:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(path))]
 
 
-def _load_jsonl(path: Path) -> tuple[pl.LazyFrame, list[Problem], np.ndarray]:
+def _check_options(options: dict[str, object]) -> dict[str, object]:
+    opts = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(opts) - set(OPTIONS))
+    if unknown:
+        raise LoadError(f"Unknown load option {unknown[0]!r}: use {', '.join(OPTIONS)}.")
+    if "format" in opts:
+        normalize_format(str(opts["format"]))
+    if "kind" in opts and opts["kind"] not in KINDS:
+        raise LoadError(f"Unknown dataset kind {opts['kind']!r}: use one of {', '.join(KINDS)}.")
+    if "separator" in opts:
+        normalize_separator(opts["separator"])
+    if "has_header" in opts and not isinstance(opts["has_header"], bool):
+        raise LoadError("has_header must be true or false.")
+    return opts
+
+
+def _resolve(path: str, forced: str | None) -> tuple[list[Path], list[Problem]]:
+    """The files to read (a folder or glob gives its shards, in natural order)."""
+    target = Path(path).expanduser()
     problems: list[Problem] = []
-    records: list[dict[str, object]] = []
-    lines: list[int] = []
-    raw = path.read_bytes()
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    try:
+        exists = target.exists()
+    except PermissionError as exc:
+        raise LoadError(f"{path}: cannot read it (permission denied).") from exc
+    if not exists:
+        if any(ch in path for ch in "*?["):
+            matches = [Path(p) for p in glob.glob(os.path.expanduser(path), recursive=True)]
+            files = [p for p in matches if p.is_file()]
+            if not files:
+                raise LoadError(f"No files match {path}.")
+            return _pick_shards(files, path, forced, problems), problems
+        raise LoadError(f"{path}: no such file or folder.")
+    if target.is_dir():
+        if forced == "hf" or is_hf_folder(target):
+            return [target], problems
         try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            problems.append(Problem(path.name, number, "invalid UTF-8 bytes"))
-            text = line.decode("utf-8", errors="replace")
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
+            files = [
+                p
+                for p in target.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(target).parts)
+            ]
+        except PermissionError as exc:
+            raise LoadError(f"{path}: cannot read the folder (permission denied).") from exc
+        if not files:
+            raise LoadError(f"{path}: the folder is empty.")
+        return _pick_shards(files, path, forced, problems), problems
+    return [target], problems
+
+
+def _pick_shards(
+    files: list[Path], where: str, forced: str | None, problems: list[Problem]
+) -> list[Path]:
+    if forced:
+        named = [f for f in files if split_name(f)[0] == forced]
+        unnamed = [f for f in files if split_name(f)[0] is None]
+        return sorted(named or unnamed or files, key=_natural)
+    by_format: dict[str, list[Path]] = {}
+    for f in files:
+        fmt, _ = split_name(f)
+        if fmt is not None:
+            by_format.setdefault(fmt, []).append(f)
+    if not by_format:
+        raise LoadError(f"{where}: holds no dataset files (supported: {SUPPORTED}).")
+    counts = Counter({fmt: len(v) for fmt, v in by_format.items()})
+    best = max(counts, key=lambda f: (counts[f], -_PREFERENCE.index(f)))
+    skipped = [f.name for fmt, fs in by_format.items() if fmt != best for f in fs]
+    if skipped:
+        shown = ", ".join(sorted(skipped)[:5]) + (" ..." if len(skipped) > 5 else "")
+        problems.append(
+            Problem(where, None, f"skipped {len(skipped)} file(s) of another format: {shown}")
+        )
+    return sorted(by_format[best], key=_natural)
+
+
+def _read_file(path: Path, opts: dict[str, object]) -> Part:
+    forced = normalize_format(str(opts["format"])) if "format" in opts else None
+    if path.is_dir():
+        return read_hf(path, opts)
+    try:
+        size = path.stat().st_size
+    except PermissionError as exc:
+        raise LoadError(f"{path}: cannot read the file (permission denied).") from exc
+    if size == 0:
+        raise LoadError(f"{path}: the file is empty.")
+    fmt, compression = split_name(path)
+    head = read_head(path)
+    magic = magic_of(head)
+    if compression is None and magic in ("gzip", "zstd", "bz2", "xz"):
+        compression = magic
+    problems: list[Problem] = []
+    if forced:
+        fmt = forced
+    elif compression is None and magic in ("parquet", "ipc") and fmt != magic:
+        if fmt is not None:
             problems.append(
-                Problem(path.name, number, f"malformed JSON: {exc.msg} at column {exc.colno}")
+                Problem(
+                    path.name,
+                    None,
+                    f"named {path.suffix} but holds {_FORMAT_NAMES[magic]} data; read as such",
+                )
             )
-            continue
-        if not isinstance(value, dict):
-            problems.append(Problem(path.name, number, "line is not a JSON object"))
-            continue
-        records.append(value)
-        lines.append(number)
-    frame = pl.from_dicts(records, infer_schema_length=None) if records else pl.DataFrame()
-    return frame.lazy(), problems, np.asarray(lines, dtype=np.int64)
+        fmt = magic
+    if fmt is None:
+        fmt = _sniff_text(path, head, compression)
+    if fmt in TEXT_FORMATS and compression is None and looks_binary(head):
+        raise LoadError(
+            f"{path}: not a text file (it holds NUL bytes), so it cannot be read as {_FORMAT_NAMES[fmt]}."
+        )
+    if fmt == "jsonl":
+        part = read_jsonl(path, compression, opts)
+    elif fmt == "json":
+        part = read_json(path, compression, opts)
+    elif fmt in ("csv", "tsv"):
+        part = read_delimited(path, compression, fmt, opts)
+    elif fmt == "parquet":
+        part = read_parquet(path, compression, opts)
+    elif fmt == "ipc":
+        part = read_ipc(path, compression, opts)
+    else:
+        raise LoadError(f"{path}: cannot read {_FORMAT_NAMES.get(fmt, fmt)} from a single file.")
+    part.problems[:0] = problems
+    return part
+
+
+def _sniff_text(path: Path, head: bytes, compression: str | None) -> str:
+    if compression is None:
+        if looks_binary(head) or magic_of(head) in ("zip", "sqlite"):
+            raise LoadError(f"{path}: unsupported file type (supported: {SUPPORTED}).")
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if start == b"{":
+            return "jsonl"
+        if start == b"[":
+            return "json"
+    suffix = "".join(path.suffixes) or "(none)"
+    raise LoadError(f"{path}: unsupported file type {suffix} (supported: {SUPPORTED}).")
 
 
 def load_dataset(path: str | Path, **options: object) -> Dataset:
-    """Open `path` and detect its shape. Bad rows become problems; good rows always load."""
-    path = Path(path)
-    _check_file(path)
-    suffix = path.suffix.lower()
-    problems: list[Problem] = []
-    lines: np.ndarray | None = None
-    first_line = 1
-    if suffix in (".jsonl", ".ndjson"):
-        frame, problems, lines = _load_jsonl(path)
-        fmt = "jsonl"
-    elif suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise LoadError(f"{path}: not valid JSON ({exc}).") from exc
-        if not isinstance(data, list):
-            raise LoadError(f"{path}: expected a JSON array of objects.")
-        frame = pl.from_dicts(data, infer_schema_length=None).lazy()
-        fmt = "json"
-    elif suffix in (".csv", ".tsv"):
-        frame = pl.scan_csv(path, separator="\t" if suffix == ".tsv" else ",")
-        fmt = suffix[1:]
-        first_line = 2
-    elif suffix == ".parquet":
-        frame = pl.scan_parquet(path)
-        fmt = "parquet"
+    """Open `path` (file, folder or glob) and detect its shape. Bad rows become problems."""
+    opts = _check_options(options)
+    forced = normalize_format(str(opts["format"])) if "format" in opts else None
+    files, problems = _resolve(str(path), forced)
+    parts = [_read_file(f, opts) for f in files]
+    origins: list[Origin] = []
+    first_id = 0
+    for file, part in zip(files, parts, strict=True):
+        origins.append(Origin(str(file), first_id, part.rows, part.lines, part.first_line))
+        first_id += part.rows
+        problems.extend(part.problems)
+    if len(parts) == 1:
+        frame = parts[0].frame
     else:
-        raise LoadError(f"{path}: unsupported file type {suffix or '(none)'}.")
-    frame = _with_ids(frame)
-    rows = frame.select(pl.len()).collect().item()
+        frame = pl.concat([p.frame for p in parts], how="diagonal_relaxed")
+        try:
+            frame.collect_schema()
+        except Exception as exc:
+            raise LoadError(f"{path}: the shards have columns of clashing types ({exc}).") from exc
+    if ID in frame.collect_schema().names():
+        frame = frame.rename({ID: f"{ID}_source"})
+    frame = frame.with_row_index(ID).with_columns(pl.col(ID).cast(pl.UInt64))
+    shape = detect_shape(frame)
+    names = frame.collect_schema().names()
+    for key in ("text", "label"):
+        column = opts.get(key)
+        if column is not None and column not in names:
+            shown = ", ".join(n for n in names if n != ID)
+            raise LoadError(f"No column named {column!r} for the {key} (columns: {shown}).")
+    shape = shape.with_overrides(
+        kind=opts.get("kind"),  # type: ignore[arg-type]
+        text=opts.get("text"),  # type: ignore[arg-type]
+        label=opts.get("label"),  # type: ignore[arg-type]
+    )
     return Dataset(
         frame=frame,
-        format=fmt,
-        paths=[str(path)],
-        rows=rows,
-        shape=detect_shape(frame),
+        format=parts[0].format,
+        paths=[str(f) for f in files],
+        rows=first_id,
+        shape=shape,
         problems=problems,
-        origins=[Origin(str(path), 0, rows, lines, first_line)],
-        options=dict(options),
+        origins=origins,
+        options=opts,
     )
