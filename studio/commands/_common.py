@@ -44,7 +44,7 @@ def run_steps(dataset: Dataset, steps: Sequence[Step]) -> tuple[pl.DataFrame, li
 
 
 def print_results(results: list[StepResult], stream=None) -> None:  # noqa: ANN001
-    stream = stream or sys.stderr  # looked up per call: tests swap sys.stderr
+    stream = stream or sys.stderr
     for r in results:
         print(
             f"{r.step.describe()}: {r.rows_in:,} → {r.rows_out:,} rows ({r.dropped:,} removed)",
