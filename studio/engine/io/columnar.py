@@ -35,6 +35,10 @@ def read_parquet(path: Path, compression: str | None, options: dict[str, object]
             frame = pl.scan_parquet(path)
         frame.collect_schema()
         rows = int(frame.select(pl.len()).collect().item())
+        if compression is None:
+            # a fresh scan: in polars 2.1 a scan whose schema was collected no longer pushes
+            # later slices down into the reader, so every table window would decode the file
+            frame = pl.scan_parquet(path)
     except LoadError:
         raise
     except Exception as exc:
@@ -62,6 +66,8 @@ def read_ipc(path: Path, compression: str | None, options: dict[str, object]) ->
                 frame = _ipc_stream(path)
         frame.collect_schema()
         rows = int(frame.select(pl.len()).collect().item())
+        if compression is None and head.startswith(b"ARROW1"):
+            frame = pl.scan_ipc(path)  # fresh, as for Parquet: keep slice pushdown
     except LoadError:
         raise
     except Exception as exc:

@@ -242,11 +242,14 @@ def load_dataset(path: str | Path, **options: object) -> Dataset:
         frame = parts[0].frame
     else:
         frame = pl.concat([p.frame for p in parts], how="diagonal_relaxed")
-        try:
-            frame.collect_schema()
-        except Exception as exc:
-            raise LoadError(f"{path}: the shards have columns of clashing types ({exc}).") from exc
-    if ID in frame.collect_schema().names():
+    # Never collect the schema of the bare scan: in polars 2.1 a scan whose schema was
+    # collected before `with_row_index` stops pushing slices into the reader, and every table
+    # window would then decode the whole file. Probe a derived frame instead.
+    try:
+        source_names = frame.select(pl.all()).collect_schema().names()
+    except Exception as exc:
+        raise LoadError(f"{path}: the shards have columns of clashing types ({exc}).") from exc
+    if ID in source_names:
         frame = frame.rename({ID: f"{ID}_source"})
     frame = frame.with_row_index(ID).with_columns(pl.col(ID).cast(pl.UInt64))
     shape = detect_shape(frame)

@@ -57,10 +57,13 @@ class ApproachPane(Pane):
             self.workspace_changed()
 
     def workspace_changed(self) -> None:
-        if self.workspace is None or not self.is_mounted:
+        if self.workspace is None or not self.shown():
             return
         if self.workspace.generation != self._generation or self.figures is None:
             self.measure()
+
+    def on_show(self) -> None:
+        self.workspace_changed()
 
     @work(
         thread=True,

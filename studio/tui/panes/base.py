@@ -23,3 +23,12 @@ class Pane(Container):
 
     def workspace_changed(self) -> None:
         """Refresh from `self.workspace` (called on the UI thread; start workers for long work)."""
+
+    def shown(self) -> bool:
+        """True when this pane's tab is the one on screen (hidden panes defer heavy work)."""
+        node = self
+        while node is not None and hasattr(node, "display"):
+            if not node.display:
+                return False
+            node = node.parent  # type: ignore[assignment]
+        return self.is_mounted

@@ -52,8 +52,12 @@ class QualityPane(Pane):
             and self.report is not None
         ):
             return
-        if self.is_mounted:
+        # measure only while the tab is on screen: the report (label errors included) is heavy
+        if self.shown():
             self.compute()
+
+    def on_show(self) -> None:
+        self.workspace_changed()
 
     def action_recompute(self) -> None:
         self.compute()
