@@ -388,3 +388,39 @@ def test_an_unreadable_shard_is_a_problem_and_the_rest_load(tmp_path: Path) -> N
     assert [(p.file, p.line) for p in ds.problems] == [("part-3.jsonl", None)]
     assert "not a text file" in ds.problems[0].reason
     assert ds.source_of(6) == "part-10.jsonl:1"
+
+
+def _slice_is_pushed_into_the_scan(frame: pl.LazyFrame, offset: int) -> bool:
+    plan = frame.slice(offset, 3).explain()
+    return "SCAN" in plan and plan.index("SLICE") > plan.index("SCAN")
+
+
+def test_parquet_slice_reaches_the_scan_so_jumps_read_few_rows(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    pl.DataFrame({"text": [f"t{i}" for i in range(1000)]}).write_parquet(path)
+    ds = load_dataset(path)
+    assert _slice_is_pushed_into_the_scan(ds.frame, 990)
+    last = ds.frame.slice(997, 3).collect()
+    assert last[ID].dtype == pl.UInt64 and last[ID].to_list() == [997, 998, 999]
+    assert last["text"].to_list() == ["t997", "t998", "t999"]
+
+
+def test_parquet_and_arrow_shards_share_one_numbered_scan(tmp_path: Path) -> None:
+    for ext, write in (("parquet", pl.DataFrame.write_parquet), ("arrow", pl.DataFrame.write_ipc)):
+        folder = tmp_path / ext
+        folder.mkdir()
+        for k in range(3):
+            write(pl.DataFrame({"text": [f"{k}-{i}" for i in range(4)]}), folder / f"{k}.{ext}")
+        ds = load_dataset(folder)
+        assert _slice_is_pushed_into_the_scan(ds.frame, 8)
+        tail = ds.frame.slice(8, 4).collect()
+        assert tail[ID].to_list() == [8, 9, 10, 11]
+        assert tail["text"].to_list() == ["2-0", "2-1", "2-2", "2-3"]
+        assert ds.source_of(9) == f"2.{ext}:2"
+
+
+def test_parquet_with_its_own_id_column_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    pl.DataFrame({ID: [7, 8], "text": ["a", "b"]}).write_parquet(path)
+    frame = load_dataset(path).frame.collect()
+    assert frame[ID].to_list() == [0, 1] and frame[f"{ID}_source"].to_list() == [7, 8]

@@ -26,6 +26,7 @@ def _first_line(exc: BaseException) -> str:
 def read_parquet(path: Path, compression: str | None, options: dict[str, object]) -> Part:
     name = path.name
     problems: list[Problem] = []
+    scan = None
     try:
         if compression is not None:
             frame = pl.read_parquet(io.BytesIO(read_bytes(path, compression, problems))).lazy()
@@ -33,6 +34,7 @@ def read_parquet(path: Path, compression: str | None, options: dict[str, object]
             if not read_head(path, 4).startswith(b"PAR1"):
                 raise LoadError(f"{name}: not a Parquet file (it lacks the PAR1 signature).")
             frame = pl.scan_parquet(path)
+            scan = "parquet"
         frame.collect_schema()
         rows = int(frame.select(pl.len()).collect().item())
         if compression is None:
@@ -43,13 +45,14 @@ def read_parquet(path: Path, compression: str | None, options: dict[str, object]
         raise
     except Exception as exc:
         raise LoadError(f"{name}: cannot be read as Parquet ({_first_line(exc)}).") from exc
-    return Part(frame, rows, "parquet", problems)
+    return Part(frame, rows, "parquet", problems, scan=scan)
 
 
 def read_ipc(path: Path, compression: str | None, options: dict[str, object]) -> Part:
     """Arrow IPC file (Feather v2), Arrow IPC stream (what `datasets` writes) or Feather v1."""
     name = path.name
     problems: list[Problem] = []
+    scan = None
     try:
         if compression is not None:
             data = read_bytes(path, compression, problems)
@@ -58,6 +61,7 @@ def read_ipc(path: Path, compression: str | None, options: dict[str, object]) ->
             head = read_head(path, 8)
             if head.startswith(b"ARROW1"):
                 frame = pl.scan_ipc(path)
+                scan = "ipc"
             elif head.startswith(b"FEA1"):
                 import pyarrow.feather as feather
 
@@ -74,7 +78,7 @@ def read_ipc(path: Path, compression: str | None, options: dict[str, object]) ->
         raise LoadError(
             f"{name}: cannot be read as Arrow IPC / Feather ({_first_line(exc)})."
         ) from exc
-    return Part(frame, rows, "arrow", problems)
+    return Part(frame, rows, "arrow", problems, scan=scan)
 
 
 def _ipc_from_bytes(data: bytes) -> pl.LazyFrame:

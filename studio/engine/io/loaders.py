@@ -227,6 +227,42 @@ def _read_all(
     return kept, parts
 
 
+def _numbered_scan(files: list[Path], parts: list[Part]) -> pl.LazyFrame | None:
+    """One lazy scan over plain Parquet / Arrow files with the row id made by the scan itself:
+    polars then pushes a slice down to the file (a `with_row_index` on top would make a jump to
+    the end of a 10M-row file read every row before it)."""
+    kinds = {p.scan for p in parts}
+    if len(kinds) != 1 or None in kinds:
+        return None
+    sources = [str(f) for f in files]
+    try:
+        if kinds == {"parquet"}:
+            frame = pl.scan_parquet(sources, row_index_name=ID)
+        else:
+            frame = pl.scan_ipc(sources, row_index_name=ID)
+        frame = frame.with_columns(pl.col(ID).cast(pl.UInt64))
+        names = frame.collect_schema().names()
+    except Exception:
+        return None
+    if names.count(ID) != 1:
+        return None
+    return frame
+
+
+def _numbered_concat(parts: list[Part], where: str) -> pl.LazyFrame:
+    if len(parts) == 1:
+        frame = parts[0].frame
+    else:
+        frame = pl.concat([p.frame for p in parts], how="diagonal_relaxed")
+        try:
+            frame.collect_schema()
+        except Exception as exc:
+            raise LoadError(f"{where}: the shards have columns of clashing types ({exc}).") from exc
+    if ID in frame.collect_schema().names():
+        frame = frame.rename({ID: f"{ID}_source"})
+    return frame.with_row_index(ID).with_columns(pl.col(ID).cast(pl.UInt64))
+
+
 def load_dataset(path: str | Path, **options: object) -> Dataset:
     """Open `path` (file, folder or glob) and detect its shape. Bad rows become problems."""
     opts = _check_options(options)
@@ -238,20 +274,9 @@ def load_dataset(path: str | Path, **options: object) -> Dataset:
     for file, part in zip(files, parts, strict=True):
         origins.append(Origin(str(file), first_id, part.rows, part.lines, part.first_line))
         first_id += part.rows
-    if len(parts) == 1:
-        frame = parts[0].frame
-    else:
-        frame = pl.concat([p.frame for p in parts], how="diagonal_relaxed")
-    # Never collect the schema of the bare scan: in polars 2.1 a scan whose schema was
-    # collected before `with_row_index` stops pushing slices into the reader, and every table
-    # window would then decode the whole file. Probe a derived frame instead.
-    try:
-        source_names = frame.select(pl.all()).collect_schema().names()
-    except Exception as exc:
-        raise LoadError(f"{path}: the shards have columns of clashing types ({exc}).") from exc
-    if ID in source_names:
-        frame = frame.rename({ID: f"{ID}_source"})
-    frame = frame.with_row_index(ID).with_columns(pl.col(ID).cast(pl.UInt64))
+    frame = _numbered_scan(files, parts)
+    if frame is None:
+        frame = _numbered_concat(parts, str(path))
     shape = detect_shape(frame)
     names = frame.collect_schema().names()
     for key in ("text", "label"):

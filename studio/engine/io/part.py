@@ -21,6 +21,9 @@ class Part:
     problems: list[Problem] = field(default_factory=list)
     lines: np.ndarray | None = None
     first_line: int = 1
+    scan: str | None = None
+    """"parquet" or "ipc" when `frame` is a plain lazy scan of the file: the loader then numbers
+    rows inside the scan, so that slices of a huge file still read only the rows they need."""
 
 
 def compact_lines(lines: np.ndarray, first_line: int = 1) -> tuple[np.ndarray | None, int]:
