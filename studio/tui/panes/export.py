@@ -41,7 +41,6 @@ from studio.tui.panes.base import Pane
 if TYPE_CHECKING:
     from studio.engine.export import ExportResult
 
-_CSS_FILE = Path(__file__).resolve().parent.parent / "styles" / "export.tcss"
 MAP_FIELD = "__map__"
 PREVIEW_ROWS = 5
 
@@ -89,10 +88,6 @@ class _Prepared:
 class ExportPane(Pane):
     TAB_ID = "export"
     TITLE = "Export"
-    # The styles live in styles/export.tcss (also used by the overwrite modal); loaded here,
-    # unscoped, until the app lists the pane style sheets in CSS_PATH.
-    DEFAULT_CSS = _CSS_FILE.read_text(encoding="utf-8")
-    SCOPED_CSS = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "write", "Write", id="export-write", tooltip="Write the export"),
         Binding(
@@ -124,6 +119,7 @@ class ExportPane(Pane):
         self._invalid_ids: list[int] = []
         self._exporting = False
         self._thread_started = False
+        self._stale = False
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -187,7 +183,24 @@ class ExportPane(Pane):
     def workspace_changed(self) -> None:
         if self.workspace is None or not self.is_mounted:
             return
+        if not self._shown():
+            # hidden tab: catch up when it is shown, so other panes' work is not slowed
+            self._stale = True
+            return
+        self._stale = False
         self.prepare(self.workspace.generation)
+
+    def _shown(self) -> bool:
+        node = self
+        while node is not None and hasattr(node, "display"):
+            if not node.display:
+                return False
+            node = node.parent  # type: ignore[assignment]
+        return True
+
+    def on_show(self) -> None:
+        if self._stale:
+            self.workspace_changed()
 
     @work(
         thread=True,
