@@ -71,14 +71,14 @@ async def test_export_pane_writes_openai_with_skip_and_confirms_overwrite(tmp_pa
         # blocked first: nothing written, an error notification
         output = app.query_one("#export-output", Input)
         output.value = str(out)
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+o")
         await _settle(app, pilot)
         assert not out.exists()
         assert any("invalid" in n.message for n in app._notifications)
         # skip invalid rows, then write
         app.query_one("#export-invalid", Select).value = "skip"
         await _settle(app, pilot)
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+o")
         await _settle(app, pilot)
         lines = out.read_text().splitlines()
         assert lines[0] == first and len(lines) == 5
@@ -89,13 +89,13 @@ async def test_export_pane_writes_openai_with_skip_and_confirms_overwrite(tmp_pa
         assert pane.last_result is not None and pane.last_result.skipped == 1
         # writing again asks first; "n" keeps the file, "y" replaces it
         out.write_text("old\n")
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+o")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmOverwrite)
         await pilot.press("n")
         await _settle(app, pilot)
         assert out.read_text() == "old\n"
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+o")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmOverwrite)
         await pilot.press("y")
@@ -116,7 +116,7 @@ async def test_export_pane_plain_format_column_map(tmp_path: Path) -> None:
         assert preview.splitlines()[0] == '{"q":"task 0","a":"answer 0"}'
         out = Path(app.query_one("#export-output", Input).value)
         assert out == tmp_path / "src.jsonl.jsonl"
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+o")
         await _settle(app, pilot)
         assert [json.loads(x) for x in out.read_text().splitlines()][1] == {
             "q": "task 1",

@@ -195,7 +195,7 @@ def _reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
 
 @functools.lru_cache(maxsize=4)
 def load_tokenizer(name: str) -> Any:
-    """A Hugging Face tokenizer by name or local path (a tokenizer.json file works too)."""
+    """A bare `tokenizers` file, or a Hugging Face tokenizer by name or local path."""
     from pathlib import Path
 
     from studio.engine.errors import require
@@ -211,15 +211,15 @@ def load_tokenizer(name: str) -> Any:
 
 
 def count_tokens(texts: list[str | None], tokenizer_name: str) -> list[int]:
-    tokenizer = load_tokenizer(tokenizer_name)
+    """Token counts with the Tokens pane's tokenizer loader (HF name or path, `tiktoken:`),
+    or a bare `tokenizer.json` file."""
     values = [t or "" for t in texts]
-    if hasattr(tokenizer, "encode_batch"):  # a bare `tokenizers.Tokenizer`
+    if tokenizer_name.endswith(".json"):
+        tokenizer = load_tokenizer(tokenizer_name)
         return [len(e.ids) for e in tokenizer.encode_batch(values, add_special_tokens=False)]
-    out: list[int] = []
-    for start in range(0, len(values), 1000):
-        encoded = tokenizer(values[start : start + 1000], add_special_tokens=False)["input_ids"]
-        out.extend(len(ids) for ids in encoded)
-    return out
+    from studio.engine.tokens import load_tokenizer as shared_tokenizer
+
+    return list(shared_tokenizer(tokenizer_name).count(values))
 
 
 # -- the step ---------------------------------------------------------------------------------
@@ -456,7 +456,11 @@ class ExportMap(Step):
                 return_dtype=pl.Int64,
             )
         token_cols = [
-            n for n in schema.names() if n.startswith("tokens_") and schema[n].is_numeric()
+            n
+            for n in schema.names()
+            if n.startswith("tokens_")
+            and schema[n].is_numeric()
+            and not n.endswith(("_prompt", "_trained"))  # parts of tokens_<chat column>
         ]
         used = {c for s in sources.values() for c in source_columns(s, schema)}
         chosen = [c for c in token_cols if c.removeprefix("tokens_") in used] or token_cols

@@ -41,7 +41,6 @@ from studio.tui.panes.base import Pane
 if TYPE_CHECKING:
     from studio.engine.export import ExportResult
 
-_CSS_FILE = Path(__file__).resolve().parent.parent / "styles" / "export.tcss"
 MAP_FIELD = "__map__"
 PREVIEW_ROWS = 5
 
@@ -89,14 +88,14 @@ class _Prepared:
 class ExportPane(Pane):
     TAB_ID = "export"
     TITLE = "Export"
-    # The styles live in styles/export.tcss (also used by the overwrite modal); loaded here,
-    # unscoped, until the app lists the pane style sheets in CSS_PATH.
-    DEFAULT_CSS = _CSS_FILE.read_text(encoding="utf-8")
-    SCOPED_CSS = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "write", "Write", id="export-write", tooltip="Write the export"),
+        # ctrl+s is the app's "save recipe"; Escape (the app's cancel key) stops the export
         Binding(
-            "escape", "cancel", "Cancel", id="export-cancel", tooltip="Cancel a running export"
+            "ctrl+o,f5",
+            "write",
+            "Write",
+            id="export-write",
+            tooltip="Write the export (output, recipe and data card)",
         ),
         Binding(
             "ctrl+l",
@@ -124,6 +123,8 @@ class ExportPane(Pane):
         self._invalid_ids: list[int] = []
         self._exporting = False
         self._thread_started = False
+        self._stale = False
+        self._watch: Timer | None = None
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -176,7 +177,7 @@ class ExportPane(Pane):
             yield Static("Preview (first rows as written)", id="export-preview-title")
             yield Static("", id="export-preview")
             with Horizontal(id="export-actions"):
-                yield Button("Write (ctrl+s)", id="export-write-button", compact=True)
+                yield Button("Write (ctrl+o)", id="export-write-button", compact=True)
                 yield ProgressBar(total=100, show_eta=False, id="export-progress")
 
     def on_mount(self) -> None:
@@ -187,7 +188,24 @@ class ExportPane(Pane):
     def workspace_changed(self) -> None:
         if self.workspace is None or not self.is_mounted:
             return
+        if not self._shown():
+            # hidden tab: catch up when it is shown, so other panes' work is not slowed
+            self._stale = True
+            return
+        self._stale = False
         self.prepare(self.workspace.generation)
+
+    def _shown(self) -> bool:
+        node = self
+        while node is not None and hasattr(node, "display"):
+            if not node.display:
+                return False
+            node = node.parent  # type: ignore[assignment]
+        return True
+
+    def on_show(self) -> None:
+        if self._stale:
+            self.workspace_changed()
 
     @work(
         thread=True,
@@ -477,22 +495,20 @@ class ExportPane(Pane):
         self._exporting = True
         self._thread_started = False
         self._export_worker = self.write_export(options)
+        self._watch = self.set_interval(0.25, self._check_cancelled_start)
 
     def _check_cancelled_start(self) -> None:
         """A worker cancelled before its thread ran never reports back: say so here."""
         worker = self._export_worker
         if not self._exporting or worker is None or self._thread_started:
             return
-        if worker.is_finished or worker not in self.app.workers:
+        if worker.is_cancelled and (worker.is_finished or worker not in self.app.workers):
             self._finished(None, "cancelled")
-        else:
-            self.set_timer(0.2, self._check_cancelled_start)
 
     def action_cancel(self) -> None:
         if self._exporting and self._export_worker is not None:
             self._export_worker.cancel()
             self.notify("Cancelling the export…", severity="warning", markup=False)
-            self.set_timer(0.2, self._check_cancelled_start)
 
     @work(
         thread=True,
@@ -533,6 +549,9 @@ class ExportPane(Pane):
         if not self._exporting:
             return
         self._exporting = False
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
         self.query_one("#export-progress", ProgressBar).remove_class("-running")
         if result is None:
             if error == "cancelled":
