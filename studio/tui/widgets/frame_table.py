@@ -592,7 +592,12 @@ class FrameTable(ScrollView, can_focus=True):
             if x0 < left:
                 left = x0
             elif x1 > left + view:
-                left = max(min(x0, x1 - view), 0)
+                # scroll to the first column start that shows the whole cursor column
+                left = x0
+                for start in self._offsets[: self.cursor_col]:
+                    if x1 - start <= view:
+                        left = start
+                        break
         if top != round(self.scroll_y) or left != round(self.scroll_x):
             self.scroll_to(x=left, y=top, animate=False, force=True)
 
