@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 
 from studio.engine.errors import StudioError
 from studio.engine.search import invert_ids, iter_matches
+from studio.engine.steps.edit import EditCell, Replace, TagRows
 from studio.engine.steps.rows import DropRows, KeepRows
 from studio.tui.cells import safe_str, to_str
 from studio.tui.messages import OpenRows, StepRequested
@@ -167,6 +168,30 @@ class BrowsePane(Pane):
             show=False,
             id="browse.toggle-regex",
             tooltip="In the search prompt: regular expression on or off",
+        ),
+        # hand edits (issue 4): see the "hand edits" section below
+        Binding(
+            "e",
+            "edit_cell",
+            "Edit",
+            id="browse.edit-cell",
+            tooltip="Edit the current cell (a step)",
+        ),
+        Binding(
+            "t",
+            "tag_rows",
+            "Tag",
+            show=False,
+            id="browse.tag-rows",
+            tooltip="Tag the marked rows (or this row) with a label",
+        ),
+        Binding(
+            "r",
+            "find_replace",
+            "Replace",
+            show=False,
+            id="browse.find-replace",
+            tooltip="Find and replace in the current column, with a preview",
         ),
     ]
 
@@ -563,3 +588,60 @@ class BrowsePane(Pane):
         self.notify(
             f"Copied the row as JSON ({len(text):,} characters).", title="Copied", markup=False
         )
+
+    # -- hand edits (issue 4): edit a cell, tag rows, find and replace ---------------------
+    def action_edit_cell(self) -> None:
+        from studio.tui.screens.edit import EditCellScreen
+
+        table = self.table
+        column, row_id = table.current_column, table.cursor_id
+        if column is None or row_id is None:
+            return
+        dtype = table.schema[column]
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
+            self.notify(f"{dtype_label(dtype)} cells cannot be edited here.", markup=False)
+            return
+        old = table.current_row().get(column)
+        title = f"Edit {safe_str(column, max_chars=30)} of row {table.cursor_row + 1:,}"
+
+        def done(new: str | None) -> None:
+            if new is None:
+                return
+            value = None if (new == "" and old is None) else new
+            self.post_message(StepRequested(EditCell(id=row_id, column=column, old=old, new=value)))
+
+        self.app.push_screen(EditCellScreen(title, to_str(old)), done)
+
+    def action_tag_rows(self) -> None:
+        from studio.tui.screens.edit import TagScreen
+
+        table = self.table
+        ids = tuple(sorted(table.marked)) if table.marked else None
+        if ids is None:
+            if table.cursor_id is None:
+                return
+            ids = (table.cursor_id,)
+
+        def done(tag: str | None) -> None:
+            if tag is not None:
+                self.post_message(StepRequested(TagRows(ids=ids, tag=tag)))
+
+        self.app.push_screen(TagScreen(len(ids)), done)
+
+    def action_find_replace(self) -> None:
+        from studio.tui.screens.edit import ReplaceScreen
+
+        table = self.table
+        frame = table.frame
+        if frame is None:
+            return
+        columns = [c for c in table.all_columns if table.schema[c] == pl.String]
+        if not columns:
+            self.notify("No text column to replace in.", markup=False)
+            return
+
+        def done(step: Replace | None) -> None:
+            if step is not None:
+                self.post_message(StepRequested(step))
+
+        self.app.push_screen(ReplaceScreen(frame, columns, table.current_column), done)
