@@ -313,3 +313,30 @@ async def test_click_moves_the_cursor(tmp_path: Path) -> None:
         await pilot.click(FrameTable, offset=(x, 3), times=2)
         await pilot.pause()
         assert isinstance(app.screen, RowDetailScreen)
+
+
+async def test_sharegpt_detail_and_move_to_id(tmp_path: Path) -> None:
+    path = tmp_path / "sharegpt.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(300):
+            turns = [
+                {"from": "human", "value": f"Tell me {i}"},
+                {"from": "gpt", "value": f'Here is {i}:\n{{"nested": [1, 2]}}'},
+            ]
+            out.write(json.dumps({"conversations": turns, "meta": {"k": i, "tags": ["a"]}}) + "\n")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _open(pilot)
+        assert table.move_to_id(250)
+        assert table.cursor_row == 250 and table.cursor_id == 250
+        assert not table.move_to_id(10_000)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RowDetailScreen)
+        turns = [str(t.render()) for t in screen.query(".detail-turn")]
+        assert turns[0].startswith("human") and "Tell me 250" in turns[0]
+        assert turns[1].startswith("gpt") and "Here is 250:\n" in turns[1]
+        assert screen.query(".detail-turn-user") and screen.query(".detail-turn-assistant")
+        values = [str(w.render()) for w in screen.query(".detail-value")]
+        assert '"k": 250' in values[0] and '"tags": [\n    "a"\n  ]' in values[0]

@@ -58,3 +58,40 @@ async def test_scrolling_100k_rows_fetches_only_windows(tmp_path: Path) -> None:
         assert all(length <= BLOCK for _, length in counting.slices)
         # each visit reads its window's block and prefetches its neighbours, nothing more
         assert len(counting.slices) <= (visited + 4) * 4
+
+
+async def test_many_columns_scroll_sideways_to_the_cursor(tmp_path: Path) -> None:
+    path = tmp_path / "wide.parquet"
+    pl.DataFrame({f"col{i}": [f"v{i}-{r}" for r in range(50)] for i in range(30)}).write_parquet(
+        path
+    )
+    app = BrowseApp(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(FrameTable)
+        table.focus()
+        await pilot.press(*["l"] * 20)
+        assert table.current_column == "col20"
+        header = table_lines(table)[0]
+        assert "col20" in header and "col0 " not in header
+        assert table.scroll_x in table._offsets  # scrolled to a column start
+        await pilot.press(*["h"] * 20)
+        assert table.scroll_x == 0 and "col0 str" in table_lines(table)[0]
+
+
+async def test_an_empty_frame_is_calm(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    pl.DataFrame(
+        {"text": pl.Series([], dtype=pl.String), "n": pl.Series([], dtype=pl.Int64)}
+    ).write_parquet(path)
+    app = BrowseApp(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.query_one(FrameTable)
+        table.focus()
+        await pilot.press("j", "G", "g", "pagedown", "enter", "space", "y", "Y", "l", "h")
+        await pilot.pause()
+        assert table.row_count == 0 and table.cursor_id is None and table.current_row() == {}
+        lines = table_lines(table)
+        assert "text str" in lines[0] and lines[1].strip() == ""
+        assert "no rows" in str(app.query_one("#browse-status").render())

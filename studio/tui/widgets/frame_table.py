@@ -9,8 +9,9 @@ comes from the workspace, so no keypress does work proportional to the number of
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
@@ -266,6 +267,7 @@ class FrameTable(ScrollView, can_focus=True):
         self._style_cache: dict[str, Style] = {}
         self._positions: list[int] = []
         self._in_flight: set[tuple[int, int]] = set()
+        self._pool: ThreadPoolExecutor | None = None
         self._body_width = 0
         self._highlight: re.Pattern[str] | None = None
         self._highlight_key = 0
@@ -445,20 +447,27 @@ class FrameTable(ScrollView, can_focus=True):
             if key in self._blocks or key in self._in_flight:
                 continue
             self._in_flight.add(key)
-            self.run_worker(
-                partial(self._prefetch_block, frame, key),
-                thread=True,
-                group="frame-table-prefetch",
-                description="reading rows",
-                exit_on_error=False,
-            )
+            if self._pool is None:
+                # a plain thread, not a Textual worker: prefetching is invisible housekeeping
+                # (no status-bar progress, nothing for Escape to cancel)
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+            self._pool.submit(self._prefetch_block, frame, key)
 
     def _prefetch_block(self, frame: pl.LazyFrame, key: tuple[int, int]) -> None:
-        try:
-            block = self._fetch(frame, key[1])
-        except Exception:
-            block = None  # the visible fetch will report it
-        self.app.call_from_thread(self._store_block, key, block)
+        if key[0] != self._generation:
+            block = None  # the data changed meanwhile
+        else:
+            try:
+                block = self._fetch(frame, key[1])
+            except Exception:
+                block = None  # the visible fetch will report it
+        with suppress(Exception):  # the app may be closing
+            self.app.call_from_thread(self._store_block, key, block)
+
+    def on_unmount(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _store_block(self, key: tuple[int, int], block: _Block | None) -> None:
         self._in_flight.discard(key)
@@ -592,7 +601,12 @@ class FrameTable(ScrollView, can_focus=True):
             if x0 < left:
                 left = x0
             elif x1 > left + view:
-                left = max(min(x0, x1 - view), 0)
+                # scroll to the first column start that shows the whole cursor column
+                left = x0
+                for start in self._offsets[: self.cursor_col]:
+                    if x1 - start <= view:
+                        left = start
+                        break
         if top != round(self.scroll_y) or left != round(self.scroll_x):
             self.scroll_to(x=left, y=top, animate=False, force=True)
 
