@@ -165,3 +165,20 @@ async def test_unknown_tokenizer_is_reported(tmp_path: Path) -> None:
         await pilot.pause()
         assert "not counted" in str(pane.query_one("#tokens-mode", Label).render())
         assert pane.figures is before  # the last good figures stay
+
+
+async def test_escape_cancels_a_running_count(tok: str, tmp_path: Path) -> None:
+    rows = [{"text": f"row {i} of the quick brown fox"} for i in range(120_000)]
+    path = _jsonl(tmp_path / "big.jsonl", rows)
+    app = StudioApp([path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_tokens(app, pilot)
+        before = pane.figures
+        pane.query_one("#tokens-tokenizer", Input).value = tok
+        pane.start_count()
+        await pilot.pause()
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "cancelled" in str(pane.query_one("#tokens-mode", Label).render())
+        assert pane.figures is before

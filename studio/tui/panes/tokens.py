@@ -1,6 +1,7 @@
 """The Tokens pane: counts per row with the user's tokenizer, lengths, limits, chat checks.
 
-The count runs in a worker (progress bar, Escape cancels) and is cached on disk by the engine,
+The count runs in a worker (progress bar here and in the status line; the app's Escape
+cancels it) and is cached on disk by the engine,
 so reopening the same data is instant. The computed figures are kept in `self.figures`
 (`studio.engine.tokens.TokenFigures`) and announced with `TokensPane.Counted`, so the
 Approach panel can read training tokens per epoch.
@@ -35,7 +36,7 @@ from studio.engine.tokens import (
     load_tokenizer,
     plan_columns,
 )
-from studio.tui.messages import OpenRows, StepRequested
+from studio.tui.messages import OpenRows, StepRequested, WorkProgress
 from studio.tui.panes.base import Pane
 
 DEFAULT_LIMIT = 2048
@@ -107,7 +108,6 @@ class TokensPane(Pane):
         encoding="utf-8"
     )
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel count", id="tokens-cancel", show=False),
         Binding("ctrl+r", "count", "Count", id="tokens-count", tooltip="Count tokens again"),
         Binding(
             "ctrl+l",
@@ -129,6 +129,9 @@ class TokensPane(Pane):
         self.figures: TokenFigures | None = None
         self.result: TokensResult | None = None
         self._generation = -1
+        self._tab_shown = False
+        self._counting = False
+        self._count_again = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="tokens-body"):
@@ -190,16 +193,31 @@ class TokensPane(Pane):
         return limit if limit > 0 else None
 
     def workspace_changed(self) -> None:
-        if self.workspace is None or not self.is_mounted:
+        """Recount when the data changed, but only while the tab is shown (else on show)."""
+        if self.workspace is None or not self.is_mounted or not self._tab_shown:
             return
         if self.workspace.generation == self._generation and self.result is not None:
             return
         self.start_count()
 
+    def on_show(self) -> None:
+        self._tab_shown = True
+        self.workspace_changed()
+
+    def on_hide(self) -> None:
+        self._tab_shown = False
+
     # -- counting ----------------------------------------------------------------------------
     def start_count(self) -> None:
+        """Count with the current inputs. While a count runs, the next one waits for it
+        (no stale worker is cancelled, so nothing is left half done)."""
         if self.workspace is None:
             return
+        if self._counting:
+            self._count_again = True
+            return
+        self._counting = True
+        self._count_again = False
         self._generation = self.workspace.generation
         spec = self.tokenizer_spec
         mode = self.query_one("#tokens-mode", Label)
@@ -225,6 +243,7 @@ class TokensPane(Pane):
 
         def progress(done: int, total: int, note: str) -> None:
             self.app.call_from_thread(self._progress, done, total)
+            self.post_message(WorkProgress("counting tokens", done, total))
 
         try:
             counter = load_tokenizer(spec)
@@ -248,26 +267,32 @@ class TokensPane(Pane):
             self.app.call_from_thread(self._cancelled)
             return
         except StudioError as exc:
-            # the app's worker handler shows the error; the label says the count did not happen
+            # said here (toast and label) rather than failing the worker: the last good
+            # figures stay and waiting on the app's workers does not raise
             self.app.call_from_thread(self._failed, str(exc))
-            raise
+            return
         finally:
-            self.app.call_from_thread(self._hide_progress)
+            self.app.call_from_thread(self._finished)
         result = TokensResult(spec, plan, fig, tuple(checks), counts)
         self.app.call_from_thread(self._show, result)
 
     def _progress(self, done: int, total: int) -> None:
         self.query_one("#tokens-progress", ProgressBar).update(total=total, progress=done)
 
-    def _hide_progress(self) -> None:
+    def _finished(self) -> None:
         self.query_one("#tokens-progress", ProgressBar).display = False
+        self._counting = False
+        if self._count_again:
+            # a change or a request came in while counting: count again once it is shown
+            self.call_after_refresh(self.start_count)
 
     def _cancelled(self) -> None:
+        # the app's Escape (cancel running work) already said so in a toast
         self.query_one("#tokens-mode", Label).update("count cancelled (Ctrl+R counts again)")
-        self.notify("Token count cancelled.", severity="warning", markup=False)
 
     def _failed(self, message: str) -> None:
         self.query_one("#tokens-mode", Label).update(Text(f"not counted: {message}"))
+        self.notify(message, severity="error", title="Counting tokens", markup=False, timeout=8)
 
     def _show(self, result: TokensResult) -> None:
         self.result = result
@@ -297,11 +322,6 @@ class TokensPane(Pane):
         self.post_message(self.Counted(fig))
 
     # -- actions ---------------------------------------------------------------------------
-    def action_cancel(self) -> None:
-        cancelled = self.app.workers.cancel_group(self, "tokens")
-        if cancelled:
-            self._cancelled()
-
     def action_count(self) -> None:
         self.start_count()
 
