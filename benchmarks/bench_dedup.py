@@ -242,6 +242,7 @@ def main() -> None:
     parser.add_argument("--peer-runs", type=int, default=3)
     parser.add_argument("--data-dir", default=str(ROOT / "benchmarks" / "data"))
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--skip-ours", action="store_true", help="only the peers part")
     parser.add_argument("--peer", choices=("datasketch", "rensa"))
     parser.add_argument("--peer-path")
     parser.add_argument("--peer-truth")
@@ -263,16 +264,17 @@ def main() -> None:
         "python": platform.python_version(),
         "polars": pl.__version__,
     }
-    big, big_truth = dataset(args.rows, data_dir)
-    small, small_truth = dataset(args.small_rows, data_dir)
-    report["quality_1M_kernel"] = run_ours_kernel(big, big_truth)
-    print("quality", report["quality_1M_kernel"], flush=True)
-    report["ours_small_cli"] = ours_cli(small, args.runs)
-    print("ours small", report["ours_small_cli"], flush=True)
-    report["ours_big_cli"] = ours_cli(big, args.runs)
-    print("ours big", report["ours_big_cli"], flush=True)
-    report["normalized"] = normalized_bench(big, args.runs)
-    print("normalized", report["normalized"], flush=True)
+    if not args.skip_ours:
+        big, big_truth = dataset(args.rows, data_dir)
+        small, small_truth = dataset(args.small_rows, data_dir)
+        report["quality_1M_kernel"] = run_ours_kernel(big, big_truth)
+        print("quality", report["quality_1M_kernel"], flush=True)
+        report["ours_small_cli"] = ours_cli(small, args.runs)
+        print("ours small", report["ours_small_cli"], flush=True)
+        report["ours_big_cli"] = ours_cli(big, args.runs)
+        print("ours big", report["ours_big_cli"], flush=True)
+        report["normalized"] = normalized_bench(big, args.runs)
+        print("normalized", report["normalized"], flush=True)
     if not args.skip_peers:
         peer_path, peer_truth = dataset(args.peer_rows, data_dir)
         report["ours_peer_rows_kernel"] = run_ours_kernel(peer_path, peer_truth)

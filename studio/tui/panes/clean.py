@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -52,7 +51,6 @@ from studio.engine.steps.flags import AddFlags
 from studio.tui.messages import StepRequested
 from studio.tui.panes.base import Pane
 
-_CSS = Path(__file__).resolve().parent.parent / "styles" / "clean.tcss"
 MODES = ("exact", "normalized", "near", "semantic")
 PREVIEW_CHARS = 4000
 OP_LABELS = {
@@ -93,7 +91,6 @@ def _short(value: object, limit: int = PREVIEW_CHARS) -> str:
 class CleanPane(Pane):
     TAB_ID = "clean"
     TITLE = "Clean"
-    DEFAULT_CSS = _CSS.read_text(encoding="utf-8") if _CSS.exists() else ""
 
     BINDINGS = [
         Binding("f", "find", "Find", id="clean.find", tooltip="Find duplicates"),
