@@ -10,7 +10,9 @@ from studio.engine.io import load_dataset
 
 def test_parquet_slices_are_pushed_into_the_scan(tmp_path) -> None:  # noqa: ANN001
     path = tmp_path / "d.parquet"
-    pl.DataFrame({"text": [f"row {i}" for i in range(5000)], "label": ["a", "b"] * 2500}).write_parquet(path)
+    pl.DataFrame(
+        {"text": [f"row {i}" for i in range(5000)], "label": ["a", "b"] * 2500}
+    ).write_parquet(path)
     ds = load_dataset(path)
     plan = ds.frame.slice(4000, 10).explain()
     # pushed down: the slice is an attribute of the scan, not a SLICE node above it

@@ -26,6 +26,7 @@ from studio.tui.screens.picker import PickerScreen
 from studio.tui.screens.prompt import PathPrompt
 from studio.tui.screens.resume import ResumeScreen
 from studio.tui.widgets.status_bar import StatusBar
+from tests.tui.settle import settle
 
 ROWS = [
     {"text": "alpha", "label": "a"},
@@ -38,12 +39,6 @@ ROWS = [
 def write_jsonl(path: Path, rows: list[dict] = ROWS) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
-
-
-async def settle(app: StudioApp, pilot) -> None:  # noqa: ANN001
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def status(app: StudioApp) -> str:

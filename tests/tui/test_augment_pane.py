@@ -6,12 +6,7 @@ from textual.widgets import Input, Select, Static
 
 from studio.tui.app import StudioApp
 from tests.tiny_models import SENTENCES, tiny_t5
-
-
-async def _settle(app, pilot) -> None:  # noqa: ANN001
-    for _ in range(6):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+from tests.tui.settle import settle as _settle
 
 
 def _data(tmp_path):  # noqa: ANN001, ANN202

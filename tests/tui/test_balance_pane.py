@@ -11,6 +11,7 @@ from studio.engine.steps.balance import Oversample, Undersample
 from studio.engine.steps.split import SplitAssign
 from studio.tui.app import StudioApp
 from studio.tui.panes.balance import BalancePane, positive_negative
+from tests.tui.settle import settle
 
 
 @pytest.fixture
@@ -31,13 +32,6 @@ async def open_pane(app: StudioApp, pilot) -> BalancePane:  # noqa: ANN001
     await app.workers.wait_for_complete()
     await pilot.pause()
     return app.query_one(BalancePane)
-
-
-async def settle(app: StudioApp, pilot) -> None:  # noqa: ANN001
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def current_counts(app: StudioApp) -> dict:

@@ -9,6 +9,7 @@ from textual.widgets import Input, Select, Static, TabbedContent
 
 from studio.tui.app import StudioApp
 from studio.tui.panes.export import ConfirmOverwrite, ExportPane
+from tests.tui.settle import settle as _settle
 
 ROWS = [
     {"instruction": f"task {i}", "input": "", "output": f"answer {i}" if i != 3 else ""}
@@ -33,12 +34,6 @@ async def _open_export(app: StudioApp, pilot) -> ExportPane:  # noqa: ANN001
     await app.workers.wait_for_complete()
     await pilot.pause()
     return pane
-
-
-async def _settle(app: StudioApp, pilot) -> None:  # noqa: ANN001
-    await pilot.pause(0.4)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_export_pane_writes_openai_with_skip_and_confirms_overwrite(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ import json
 from textual.widgets import DataTable, Static
 
 from studio.tui.app import StudioApp
+from tests.tui.settle import settle as _settle
 
 
 def _data(tmp_path, n: int = 40):  # noqa: ANN001, ANN202
@@ -19,12 +20,6 @@ def _data(tmp_path, n: int = 40):  # noqa: ANN001, ANN202
     rows.append(dict(rows[0]))
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     return path
-
-
-async def _settle(app, pilot) -> None:  # noqa: ANN001
-    for _ in range(5):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def test_quality_pane_measures_and_recomputes_after_a_step(tmp_path) -> None:  # noqa: ANN001

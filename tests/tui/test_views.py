@@ -18,6 +18,7 @@ from studio.tui.screens.problems import ProblemsScreen
 from studio.tui.screens.removed import RemovedScreen
 from studio.tui.screens.steps import StepsScreen
 from studio.tui.widgets.step_list import StepList
+from tests.tui.settle import settle
 
 ROWS = [{"text": f"row {i}", "label": "ab"[i % 2]} for i in range(6)]
 
@@ -28,12 +29,6 @@ def write_jsonl(path: Path, rows: list[dict] = ROWS, broken_after: int | None = 
         lines.insert(broken_after, '{"text": "cut off", "label"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-async def settle(app: StudioApp, pilot) -> None:  # noqa: ANN001
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def table_text(table: DataTable) -> list[list[str]]:
