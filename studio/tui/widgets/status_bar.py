@@ -37,6 +37,8 @@ class StatusBar(Horizontal):
         self, description: str | None, done: float | None = None, total: float | None = None
     ) -> None:
         """Show running work (None hides the bar); `total` None is an indeterminate bar."""
+        if not self.is_mounted or not self.children:
+            return  # a timer may fire while the app starts or shuts down
         if description is None:
             self.add_class("-idle")
             return

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Input, Select, Static
+
+from studio.tui.app import StudioApp
+from tests.tiny_models import SENTENCES, tiny_t5
+
+
+async def _settle(app, pilot) -> None:  # noqa: ANN001
+    for _ in range(6):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def _data(tmp_path):  # noqa: ANN001, ANN202
+    path = tmp_path / "d.jsonl"
+    rows = [{"text": s, "label": "a" if i < 6 else "b"} for i, s in enumerate(SENTENCES)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+async def test_preview_then_run_a_paraphrase_model(tmp_path) -> None:  # noqa: ANN001
+    model = tiny_t5(tmp_path / "t5")
+    app = StudioApp([str(_data(tmp_path))])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        app.show_tab("augment")
+        pane = app.query_one("#pane-augment")
+        pane.query_one("#aug-method", Select).value = "paraphrase"
+        pane.query_one("#aug-model", Input).value = str(model)
+        pane.query_one("#aug-min", Input).value = "0"
+        await pilot.pause()
+        pane.action_preview()
+        await _settle(app, pilot)
+        preview = pane.query_one("#aug-preview-table", Static)
+        assert "Preview:" in str(preview.content.title)
+        assert preview.content.row_count > 0
+        assert app.workspace.rows == 8  # preview changes nothing
+        pane.action_run()
+        await _settle(app, pilot)
+        assert app.workspace.rows > 8
+        assert app.workspace.steps[-1].name == "augment.model"
+        new = app.workspace.frame.collect().filter(
+            app.workspace.frame.collect()["aug_method"].is_not_null()
+        )
+        assert new.height == app.workspace.rows - 8
+        await pilot.press("ctrl+z")
+        await _settle(app, pilot)
+        assert app.workspace.rows == 8
+
+
+async def test_rule_based_run_for_chosen_classes(tmp_path) -> None:  # noqa: ANN001
+    app = StudioApp([str(_data(tmp_path))])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        app.show_tab("augment")
+        pane = app.query_one("#pane-augment")
+        pane.query_one("#aug-scope", Select).value = "classes"
+        pane.query_one("#aug-classes", Input).value = "b"
+        pane.query_one("#aug-per-row", Input).value = "2"
+        await pilot.pause()
+        pane.action_run()
+        await _settle(app, pilot)
+        frame = app.workspace.frame.collect()
+        new = frame.filter(frame["aug_method"].is_not_null())
+        assert new.height > 0 and set(new["label"].to_list()) == {"b"}
+        assert "new rows" in str(pane.query_one("#aug-status", Static).content)
