@@ -549,6 +549,10 @@ class StudioApp(App[None]):
     def route_worker_state(self, event: Worker.StateChanged) -> None:
         """The one place worker failures become messages (screens forward theirs here)."""
         self._poll_work()
+        if event.state == WorkerState.CANCELLED and event.worker.group == "load":
+            if self.workspace is None:
+                self._set_status("Opening cancelled · ctrl+p → file: Open")
+            return
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
