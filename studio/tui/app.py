@@ -24,7 +24,13 @@ from studio.engine.steps.base import Step
 from studio.engine.workspace import Workspace
 from studio.tui import keymap
 from studio.tui.commands import StudioProvider
-from studio.tui.messages import RestoreRequested, StepRequested, WorkProgress, WorkspaceChanged
+from studio.tui.messages import (
+    OpenRows,
+    RestoreRequested,
+    StepRequested,
+    WorkProgress,
+    WorkspaceChanged,
+)
 from studio.tui.panes import PANES, load_pane
 from studio.tui.panes.base import Pane
 from studio.tui.themes import DEFAULT_THEME, label_of, load_themes, resolve_theme_name
@@ -362,6 +368,13 @@ class StudioApp(App[None]):
             self.notify("Open a dataset first.", severity="warning")
             return
         self.apply_step(message.step)
+
+    @on(OpenRows)
+    def _on_open_rows(self, message: OpenRows) -> None:
+        """A pane asks to see rows (e.g. behind a figure): show them in Browse."""
+        message.stop()
+        self.show_tab("browse")
+        self.query_one("#pane-browse", Pane).open_rows(message.ids, message.title)  # type: ignore[attr-defined]
 
     @work(thread=True, exit_on_error=False, group="step", description="applying step")
     def apply_step(self, step: Step) -> None:
