@@ -374,7 +374,7 @@ class StudioApp(App[None]):
         """A pane asks to see rows (e.g. behind a figure): show them in Browse."""
         message.stop()
         self.show_tab("browse")
-        self.query_one("#pane-browse", Pane).open_rows(message.ids, message.title)  # type: ignore[attr-defined]
+        self._main_query("#pane-browse").first().open_rows(message.ids, message.title)  # type: ignore[attr-defined]
 
     @work(thread=True, exit_on_error=False, group="step", description="applying step")
     def apply_step(self, step: Step) -> None:

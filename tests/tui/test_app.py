@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from textual.widgets import TabbedContent
+from textual.worker import WorkerCancelled
 
 from studio.cli import main as cli_main
 from studio.engine.errors import StudioError
@@ -42,7 +43,13 @@ def write_jsonl(path: Path, rows: list[dict] = ROWS) -> Path:
 
 async def settle(app: StudioApp, pilot) -> None:  # noqa: ANN001
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        # panes restart exclusive workers on every change; a cancelled stale run is fine
+        for _ in range(20):
+            try:
+                await app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                await pilot.pause()
         await pilot.pause()
 
 

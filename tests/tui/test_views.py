@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
+from textual.worker import WorkerCancelled
 
 from studio.engine.steps.rows import DropRows
 from studio.tui import panes
@@ -32,7 +33,13 @@ def write_jsonl(path: Path, rows: list[dict] = ROWS, broken_after: int | None = 
 
 async def settle(app: StudioApp, pilot) -> None:  # noqa: ANN001
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        # panes restart exclusive workers on every change; a cancelled stale run is fine
+        for _ in range(20):
+            try:
+                await app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                await pilot.pause()
         await pilot.pause()
 
 
