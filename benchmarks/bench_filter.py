@@ -86,7 +86,9 @@ def bench_sql(path: Path, runs: int) -> list[Timing]:
     return [ours, bare, duck, in_memory, duck_mem, facets, facets_scan]
 
 
-async def _wait(condition, what: str, timeout: float = float(os.environ.get("BENCH_TIMEOUT", "300"))) -> None:  # noqa: ANN001
+async def _wait(
+    condition, what: str, timeout: float = float(os.environ.get("BENCH_TIMEOUT", "300"))
+) -> None:  # noqa: ANN001
     deadline = time.perf_counter() + timeout
     while not condition():
         if time.perf_counter() > deadline:

@@ -374,7 +374,7 @@ class StudioApp(App[None]):
         """A pane asks to see rows (e.g. behind a figure): show them in Browse."""
         message.stop()
         self.show_tab("browse")
-        self.query_one("#pane-browse", Pane).open_rows(message.ids, message.title)  # type: ignore[attr-defined]
+        self._main_query("#pane-browse").first().open_rows(message.ids, message.title)  # type: ignore[attr-defined]
 
     @work(thread=True, exit_on_error=False, group="step", description="applying step")
     def apply_step(self, step: Step) -> None:
@@ -562,6 +562,10 @@ class StudioApp(App[None]):
     def route_worker_state(self, event: Worker.StateChanged) -> None:
         """The one place worker failures become messages (screens forward theirs here)."""
         self._poll_work()
+        if event.state == WorkerState.CANCELLED and event.worker.group == "load":
+            if self.workspace is None:
+                self._set_status("Opening cancelled · ctrl+p → file: Open")
+            return
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error

@@ -370,3 +370,16 @@ async def test_picker_shows_bundled_samples_one_key_away(tmp_path: Path) -> None
         await pilot.press("escape")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_a_file_that_cannot_load_is_an_error_notification(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    app = StudioApp([str(empty)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        errors = [m for sev, m in notes(app) if sev == "error"]
+        assert len(errors) == 1 and "empty" in errors[0]
+        assert app.workspace is None
+        assert status(app).startswith("Could not open the dataset")
+        assert not isinstance(app.screen, ErrorScreen)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from studio.engine.steps.rows import DropColumns, DropRows
 from studio.tui.app import StudioApp
@@ -30,7 +31,13 @@ def data(tmp_path: Path) -> Path:
 async def ready(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        # panes restart exclusive workers on every change; a cancelled stale run is fine
+        for _ in range(20):
+            try:
+                await app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                await pilot.pause()
         await pilot.pause()
     app.clear_notifications()
     await pilot.pause()
