@@ -372,6 +372,7 @@ def _chat_turn(rng: random.Random) -> tuple[str, str]:
 
 def chats(rng: random.Random, n: int = 300) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
+    conversations: list[list[dict[str, str]]] = []
     for _ in range(n):
         messages: list[dict[str, str]] = []
         if rng.random() < 0.3:
@@ -380,10 +381,10 @@ def chats(rng: random.Random, n: int = 300) -> list[dict[str, object]]:
             q, a = _chat_turn(rng)
             messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
         rows.append({"messages": messages})
+        conversations.append(messages)
     bad = rng.sample(range(n), 12)
     for k, i in enumerate(bad):
-        messages = rows[i]["messages"]
-        assert isinstance(messages, list)
+        messages = conversations[i]
         problem = k % 5
         if problem == 0:  # no assistant turn
             rows[i]["messages"] = [m for m in messages if m["role"] != "assistant"]

@@ -43,7 +43,8 @@ def run_steps(dataset: Dataset, steps: Sequence[Step]) -> tuple[pl.DataFrame, li
     return run_recipe(dataset.frame, Recipe(steps=list(steps)))
 
 
-def print_results(results: list[StepResult], stream=sys.stderr) -> None:  # noqa: ANN001
+def print_results(results: list[StepResult], stream=None) -> None:  # noqa: ANN001
+    stream = stream or sys.stderr
     for r in results:
         print(
             f"{r.step.describe()}: {r.rows_in:,} → {r.rows_out:,} rows ({r.dropped:,} removed)",

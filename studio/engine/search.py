@@ -9,7 +9,7 @@ are case-insensitive (ASCII); regular expressions use polars' (Rust) regex synta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import polars as pl
 
@@ -141,3 +141,53 @@ def positions_of(frame: pl.LazyFrame, ids: Iterable[int]) -> pl.DataFrame:
         .select(pl.col(ROW).cast(pl.Int64), ID)
         .collect()
     )
+
+
+def _ranges(rows: int, start: int, first: int, largest: int) -> Iterator[tuple[int, int]]:
+    """(offset, length) pieces covering `start..rows` then `0..start`, growing from `first`
+    rows to `largest`, so the rows right after `start` are searched first and fast."""
+    for begin, end in ((start, rows), (0, start)):
+        size, offset = first, begin
+        while offset < end:
+            length = min(size, end - offset)
+            yield offset, length
+            offset += length
+            size = min(size * 2, largest)
+
+
+def iter_matches(
+    frame: pl.LazyFrame,
+    query: str,
+    *,
+    rows: int,
+    start: int = 0,
+    regex: bool = False,
+    columns: Sequence[str] | None = None,
+    first_chunk: int = 8_192,
+    chunk: int = 262_144,
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    """`find_matches` piece by piece, starting at row `start` and wrapping around, so the
+    first match after a cursor shows up early on big frames. Pieces grow from `first_chunk`
+    rows to `chunk` rows.
+
+    Yields (rows searched so far, matches of that piece as (`row`, `_id`) with positions in
+    `frame`). `rows` is the frame's row count (the caller knows it; counting costs a scan).
+    """
+    if not query:
+        raise SearchError("Type something to search for.")
+    schema = frame.collect_schema()
+    condition = match_expr(schema, query, regex=regex, columns=columns)
+    start = min(max(start, 0), rows)
+    done = 0
+    for offset, length in _ranges(rows, start, first_chunk, chunk):
+        part = (
+            frame.slice(offset, length)
+            .with_row_index(ROW)
+            .filter(condition)
+            .select((pl.col(ROW).cast(pl.Int64) + offset).alias(ROW), pl.col(ID))
+            .collect()
+        )
+        done += length
+        yield done, part
+    if rows == 0:
+        yield 0, frame.head(0).with_row_index(ROW).select(pl.col(ROW).cast(pl.Int64), ID).collect()

@@ -92,7 +92,7 @@ class Shape:
 
 
 def _is_text(dtype: pl.DataType) -> bool:
-    return dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+    return isinstance(dtype, pl.String | pl.Categorical | pl.Enum)
 
 
 def _find(names: list[str], wanted: tuple[str, ...]) -> str | None:

@@ -24,7 +24,13 @@ from studio.engine.steps.base import Step
 from studio.engine.workspace import Workspace
 from studio.tui import keymap
 from studio.tui.commands import StudioProvider
-from studio.tui.messages import RestoreRequested, StepRequested, WorkProgress, WorkspaceChanged
+from studio.tui.messages import (
+    OpenRows,
+    RestoreRequested,
+    StepRequested,
+    WorkProgress,
+    WorkspaceChanged,
+)
 from studio.tui.panes import PANES, load_pane
 from studio.tui.panes.base import Pane
 from studio.tui.themes import DEFAULT_THEME, label_of, load_themes, resolve_theme_name
@@ -34,6 +40,10 @@ if TYPE_CHECKING:
     from studio.engine.recipe import StepResult
 
 STYLES = Path(__file__).parent / "styles"
+QUIET_GROUP_SUFFIXES = ("-prefetch", "-background")
+"""Worker groups ending like this are neither shown in the status line nor cancelled by Esc."""
+SHOW_WORK_AFTER = 0.2
+"""Seconds a worker runs before the status line shows it."""
 
 
 def css_paths() -> list[Path]:
@@ -86,6 +96,7 @@ class StudioApp(App[None]):
             )
         self._saved_generation: int | None = None
         self._progress: dict[str, tuple[float, float]] = {}
+        self._seen: dict[Worker, float] = {}
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -133,8 +144,24 @@ class StudioApp(App[None]):
         ws = self.workspace
         return ws is not None and bool(ws.steps) and ws.generation != self._saved_generation
 
+    def _main_query(self, selector: type | str):  # noqa: ANN202
+        """Query the main screen even while a view or modal is on top (App.query only sees
+        the active screen)."""
+        if not self.screen_stack:
+            return self.query(selector)
+        return self.screen_stack[0].query(selector)
+
+    def _status_bar(self) -> StatusBar | None:
+        """The status line of the main screen (None while starting or shutting down)."""
+        if not self.screen_stack:
+            return None
+        found = self._main_query(StatusBar)
+        return found.first() if found else None
+
     def _set_status(self, text: str) -> None:
-        self.query_one(StatusBar).set_text(text)
+        bar = self._status_bar()
+        if bar is not None:
+            bar.set_text(text)
 
     def _status_text(self) -> str:
         ws = self.workspace
@@ -150,23 +177,32 @@ class StudioApp(App[None]):
         return " · ".join(parts)
 
     def running_workers(self) -> list[Worker]:
-        """Our own running workers (not Textual's internal ones, e.g. the palette's)."""
+        """Our own running workers: not Textual's internal ones (e.g. the palette's) and not
+        quiet background groups (`QUIET_GROUP_SUFFIXES`, e.g. the table's row prefetch)."""
         return [
             w
             for w in self.workers
             if w.state in (WorkerState.PENDING, WorkerState.RUNNING)
             and not w.is_cancelled
             and type(w.node).__module__.startswith("studio.")
+            and not w.group.endswith(QUIET_GROUP_SUFFIXES)
         ]
 
     def _poll_work(self) -> None:
         running_now = self.running_workers()
-        bar = self.query_one(StatusBar)
-        if not running_now:
-            self._progress.clear()
+        now = time.monotonic()
+        self._seen = {w: self._seen.get(w, now) for w in running_now}
+        bar = self._status_bar()
+        if bar is None:
+            return
+        # only work that lasts shows up, so quick steps do not flicker the status line
+        shown = [w for w in running_now if now - self._seen[w] >= SHOW_WORK_AFTER]
+        if not shown:
+            if not running_now:
+                self._progress.clear()
             bar.set_work(None)
             return
-        worker = running_now[-1]
+        worker = shown[-1]
         description = worker.description or worker.name or "working"
         done, total = self._progress.get(description, (0.0, 0.0))
         bar.set_work(description, done, total or None)
@@ -257,9 +293,11 @@ class StudioApp(App[None]):
             on_progress=partial(self._post_progress, description),
             is_cancelled=lambda: worker.is_cancelled,
         )
-        with running(context):
-            results = ws.replay(recipe)
-        self.call_from_thread(self._after_change)
+        try:
+            with running(context):
+                results = ws.replay(recipe)
+        finally:  # a failing step may leave the steps before it applied: show what is there
+            self.call_from_thread(self._after_change)
         n = len(results)
         self.call_from_thread(
             self.notify,
@@ -269,16 +307,32 @@ class StudioApp(App[None]):
 
     def _workspace_ready(self) -> None:
         assert self.workspace is not None
-        for pane in self.query(Pane):
+        for pane in self._main_query(Pane):
             pane.workspace = self.workspace
         self._after_change()
+        self.call_after_refresh(self._focus_active_pane)
+
+    def _focus_active_pane(self) -> None:
+        """Focus into the visible pane so the footer shows that pane's keys."""
+        if self.screen is not self.screen_stack[0]:
+            return
+        active = self._main_query(TabbedContent).first().active.removeprefix("tab-")
+        if active:
+            self._focus_pane(active)
+
+    def _focus_pane(self, tab_id: str) -> None:
+        pane = self._main_query(f"#pane-{tab_id}").first()
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     def _after_change(self) -> None:
         ws = self.workspace
         if ws is None:
             return
         self._set_status(self._status_text())
-        for pane in self.query(Pane):
+        for pane in self._main_query(Pane):
             pane.workspace_changed()
         from studio.tui.screens.view import WorkspaceView
 
@@ -314,6 +368,13 @@ class StudioApp(App[None]):
             self.notify("Open a dataset first.", severity="warning")
             return
         self.apply_step(message.step)
+
+    @on(OpenRows)
+    def _on_open_rows(self, message: OpenRows) -> None:
+        """A pane asks to see rows (e.g. behind a figure): show them in Browse."""
+        message.stop()
+        self.show_tab("browse")
+        self.query_one("#pane-browse", Pane).open_rows(message.ids, message.title)  # type: ignore[attr-defined]
 
     @work(thread=True, exit_on_error=False, group="step", description="applying step")
     def apply_step(self, step: Step) -> None:
@@ -367,8 +428,10 @@ class StudioApp(App[None]):
     def restore_rows(self, step_index: int, ids: list[int]) -> None:
         ws = self.workspace
         assert ws is not None
-        ws.restore(step_index, ids)
-        self.call_from_thread(self._after_change)
+        try:
+            ws.restore(step_index, ids)
+        finally:
+            self.call_from_thread(self._after_change)
         n = len(ids)
         self.call_from_thread(
             self.notify, f"Put back {n:,} row{'' if n == 1 else 's'}.", markup=False
@@ -470,12 +533,8 @@ class StudioApp(App[None]):
 
         while isinstance(self.screen, WorkspaceView):
             self.pop_screen()
-        self.query_one(TabbedContent).active = f"tab-{tab_id}"
-        pane = self.query_one(f"#pane-{tab_id}", Pane)
-        for widget in pane.query("*"):
-            if widget.focusable:
-                widget.focus()
-                break
+        self._main_query(TabbedContent).first().active = f"tab-{tab_id}"
+        self._focus_pane(tab_id)
 
     # -- quitting --------------------------------------------------------------------------
     def _confirm(self, question: str, then) -> None:  # noqa: ANN001

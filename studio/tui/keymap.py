@@ -187,7 +187,6 @@ ACTIONS: list[Action] = [
         "Mark every listed row of this step",
         "a",
         "Mark all",
-        show=True,
     ),
     Action(
         "removed.restore",
@@ -202,7 +201,7 @@ ACTIONS: list[Action] = [
         "next_step",
         "Show the rows of the next step",
         "tab,l",
-        "Next step",
+        "Next",
         show=True,
     ),
     Action(

@@ -15,6 +15,7 @@ from imblearn.utils import check_sampling_strategy
 from studio.engine.errors import StepError
 from studio.engine.io import load_dataset
 from studio.engine.recipe import Recipe, run_recipe
+from studio.engine.steps.augment import AugmentEda
 from studio.engine.steps.balance import (
     COPY_OF,
     AugmentOversample,
@@ -27,7 +28,6 @@ from studio.engine.steps.balance import (
     parse_target,
     sampling_strategy,
 )
-from studio.engine.steps.augment import AugmentEda
 from studio.engine.steps.base import ID, Step
 from studio.engine.steps.split import SplitAssign
 from studio.engine.workspace import Workspace

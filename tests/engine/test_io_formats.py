@@ -368,3 +368,23 @@ def test_headerless_csv_with_numbers(write_file) -> None:
     frame = ds.frame.collect()
     assert ds.columns == ["column_1", "column_2"] and frame["column_1"].dtype == pl.Int64
     assert frame.height == 3
+
+
+def test_jsonl_fields_first_seen_late_are_not_dropped(write_file) -> None:
+    rows = [{"text": f"t{i}"} for i in range(300)]
+    rows.append({"text": "late", "extra": "kept"})
+    rows += [{"text": "chat", "messages": [{"role": "user", "content": "hi", "name": "ann"}]}]
+    ds = load_dataset(write_file("d.jsonl", "".join(json.dumps(r) + "\n" for r in rows)))
+    frame = ds.frame.collect()
+    assert frame["extra"].to_list()[300] == "kept"
+    assert frame["messages"].to_list()[301][0]["name"] == "ann"
+
+
+def test_an_unreadable_shard_is_a_problem_and_the_rest_load(tmp_path: Path) -> None:
+    _shards(tmp_path / "shards")
+    (tmp_path / "shards" / "part-3.jsonl").write_bytes(b"\x00\x01binary")
+    ds = load_dataset(tmp_path / "shards")
+    assert ds.rows == 9 and len(ds.paths) == 3
+    assert [(p.file, p.line) for p in ds.problems] == [("part-3.jsonl", None)]
+    assert "not a text file" in ds.problems[0].reason
+    assert ds.source_of(6) == "part-10.jsonl:1"

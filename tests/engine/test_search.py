@@ -11,6 +11,7 @@ from studio.engine.search import (
     SearchError,
     find_matches,
     invert_ids,
+    iter_matches,
     matching_ids,
     positions_of,
     text_columns,
@@ -91,3 +92,21 @@ def test_literal_search_agrees_with_python(values: list[str], query: str) -> Non
         assert got == want
     else:  # case folding is ASCII-only: exact matches are always found
         assert set(got) >= {i for i, v in enumerate(values) if query in v}
+
+
+def test_iter_matches_starts_at_start_and_wraps() -> None:
+    values = [f"item {i}" if i % 7 else f"seven {i}" for i in range(100)]
+    lazy = pl.DataFrame({ID: pl.Series(range(100), dtype=pl.UInt64), "text": values}).lazy()
+    whole = find_matches(lazy, "seven").collect()
+    seen = list(iter_matches(lazy, "seven", rows=100, start=55, first_chunk=10, chunk=20))
+    # pieces 55-65, 65-85, 85-100, then 0-10, 10-30, 30-50, 50-55
+    assert [done for done, _ in seen] == [10, 30, 45, 55, 75, 95, 100]
+    rows = [part["row"].to_list() for _, part in seen]
+    assert rows[0] == [56, 63] and rows[3] == [0, 7]
+    merged = pl.concat([p for _, p in seen]).sort("row")
+    assert merged.equals(whole)
+    assert [r for _, p in seen for r in p["row"].to_list()][:3] == [56, 63, 70]
+    with pytest.raises(SearchError):
+        next(iter_matches(lazy, "(", rows=100, regex=True))
+    empty = list(iter_matches(lazy.head(0), "x", rows=0))
+    assert len(empty) == 1 and empty[0][1].height == 0

@@ -351,3 +351,27 @@ async def test_recipe_option_applies_after_opening(tmp_path: Path) -> None:
         await settle(app, pilot)
         assert app.workspace.rows == 2
         assert not isinstance(app.screen, ResumeScreen)
+
+
+async def test_picker_shows_bundled_samples_one_key_away(tmp_path: Path) -> None:
+    from studio.tui.screens.picker import samples_dir
+
+    samples = samples_dir()
+    assert samples is not None and samples.name == "sample_data"
+    app = StudioApp([], start_folder=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        assert app.screen.entries == []
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.folder == samples
+        names = [p.name for p in app.screen.entries]
+        assert "generate.py" not in names
+        assert any(n.endswith(".jsonl") for n in names)
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.folder == tmp_path.resolve()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.return_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from studio.tui.app import StudioApp
@@ -269,3 +270,46 @@ async def test_column_summary(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ColumnSummaryScreen)
+
+
+async def test_markup_and_escape_sequences_are_shown_literally(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "data.jsonl")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _open(pilot)
+        strips = [table.render_line(y) for y in range(table.page_rows)]
+        text = "\n".join(strip.text for strip in strips)
+        assert "[bold]x[/bold]" in text
+        assert "[link=http://x]y[/link]" in text
+        assert "␛[31mred␛[0m" in text
+        assert "bell␇here" in text
+        assert "osc␛]52;c;aGk=␇end" in text
+        assert "c1\\x9b31mcsi" in text
+        for strip in strips:
+            for segment in strip:
+                assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", segment.text)
+                assert segment.style is None or segment.style.link is None
+        # the same rows in the row detail
+        await pilot.press("colon", *"13", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RowDetailScreen)
+        values = [str(w.render()) for w in app.screen.query(".detail-value")]
+        assert "␛[31mred␛[0m" in values[0]
+        assert not any("\x1b" in v for v in values)
+        await pilot.press("escape", "colon", *"11", "enter", "enter")
+        await pilot.pause()
+        values = [str(w.render()) for w in app.screen.query(".detail-value")]
+        assert values[0] == "[bold]x[/bold]"
+
+
+async def test_click_moves_the_cursor(tmp_path: Path) -> None:
+    path = write_rows(tmp_path / "data.jsonl")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await _open(pilot)
+        x = table._gutter + table._offsets[1] + 1
+        await pilot.click(FrameTable, offset=(x, 3))
+        assert table.cursor_row == 2 and table.current_column == "n"
+        await pilot.click(FrameTable, offset=(x, 3), times=2)
+        await pilot.pause()
+        assert isinstance(app.screen, RowDetailScreen)

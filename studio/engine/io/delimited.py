@@ -20,7 +20,7 @@ import polars as pl
 from studio.engine.dataset import Problem
 from studio.engine.errors import LoadError
 from studio.engine.io.part import Part, compact_lines
-from studio.engine.io.source import decode_text, has_bom, read_bytes, read_head
+from studio.engine.io.source import decode_text, has_bom, line_spans, read_bytes, read_head
 
 _SEPARATORS = (",", "\t", ";", "|")
 _SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -208,14 +208,12 @@ def _recount(
     rows: np.ndarray,
     fields: np.ndarray,
 ) -> None:
-    arr = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(arr == 10)
-    starts = np.concatenate(([0], newlines + 1))
+    starts, ends = line_spans(data)
     for i in rows:
         first = int(lines[i]) - 1
         last = first + int(newline_counts[i])
         begin = int(starts[first]) if first < len(starts) else len(data)
-        end = int(newlines[last]) if last < len(newlines) else len(data)
+        end = int(ends[last]) if last < len(ends) else len(data)
         record = data[begin:end].decode("utf-8", errors="replace")
         if not record.strip():
             fields[i] = 0

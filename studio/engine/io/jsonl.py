@@ -74,15 +74,85 @@ def read_jsonl(path: Path, compression: str | None, options: dict[str, object]) 
 
 
 def _try_fast(source: Path | bytes) -> pl.DataFrame | None:
+    """polars' own reader. It infers the schema from the first 100 rows and silently drops
+    fields first seen later, so lines sampled across the whole file are checked against the
+    schema and the file is re-read with full inference when they hold more fields."""
     try:
-        return _read(source)
+        frame = _read(source)
     except Exception as exc:  # polars raises several error types; any means "look closer"
         if not _type_conflict(exc):
             return None
+    else:
+        if _covers(frame.schema, _sampled_paths(source)):
+            return frame
     try:
         return _read(source, None)
     except Exception:
         return None
+
+
+def _sample_lines(source: Path | bytes, count: int = 2000) -> list[bytes]:
+    """About `count` whole lines from evenly spaced places in the file."""
+    size = source.stat().st_size if isinstance(source, Path) else len(source)
+    if size <= 1 << 22:
+        data = source.read_bytes() if isinstance(source, Path) else source
+        every = data.split(b"\n")
+        return every[:: max(1, len(every) // count)]
+    step = max(1, size // count)
+    lines: list[bytes] = []
+    if isinstance(source, Path):
+        with open(source, "rb") as handle:
+            for offset in range(0, size, step):
+                handle.seek(offset)
+                if offset:
+                    handle.readline()  # finish the partial line
+                lines.append(handle.readline())
+        return lines
+    for offset in range(0, size, step):
+        start = source.find(b"\n", offset) + 1 if offset else 0
+        if start <= 0 and offset:
+            break
+        end = source.find(b"\n", start)
+        lines.append(source[start : end if end >= 0 else size])
+    return lines
+
+
+def _sampled_paths(source: Path | bytes) -> set[tuple[str, ...]]:
+    paths: set[tuple[str, ...]] = set()
+    for line in _sample_lines(source):
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        _paths_of(value, (), paths)
+    return paths
+
+
+def _paths_of(value: object, prefix: tuple[str, ...], out: set[tuple[str, ...]]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = (*prefix, str(key))
+            out.add(path)
+            _paths_of(item, path, out)
+    elif isinstance(value, list):
+        for item in value[:20]:
+            _paths_of(item, prefix, out)
+
+
+def _covers(schema: pl.Schema, paths: set[tuple[str, ...]]) -> bool:
+    """Whether every sampled field path has a column (or struct field) in `schema`."""
+    for path in paths:
+        fields: dict[str, object] = dict(schema)
+        for key in path:
+            if key not in fields:
+                return False
+            dtype: object = fields[key]
+            while isinstance(dtype, pl.List | pl.Array):
+                dtype = dtype.inner
+            if not isinstance(dtype, pl.Struct):
+                break  # a leaf, or text that polars made of mixed values
+            fields = {f.name: f.dtype for f in dtype.fields}
+    return True
 
 
 def read_jsonl_bytes(data: bytes, name: str, problems: list[Problem], *, fast: bool = True) -> Part:

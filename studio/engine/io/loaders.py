@@ -200,18 +200,44 @@ def _sniff_text(path: Path, head: bytes, compression: str | None) -> str:
     raise LoadError(f"{path}: unsupported file type {suffix} (supported: {SUPPORTED}).")
 
 
+def _read_all(
+    files: list[Path], opts: dict[str, object], problems: list[Problem]
+) -> tuple[list[Path], list[Part]]:
+    """Read every file. Among several shards, one that cannot be read at all becomes a problem
+    and the others still load."""
+    if len(files) == 1:
+        part = _read_file(files[0], opts)
+        problems.extend(part.problems)
+        return files, [part]
+    kept: list[Path] = []
+    parts: list[Part] = []
+    failures: list[LoadError] = []
+    for file in files:
+        try:
+            part = _read_file(file, opts)
+        except LoadError as exc:
+            failures.append(exc)
+            problems.append(Problem(file.name, None, f"skipped: {exc}"))
+            continue
+        parts.append(part)
+        problems.extend(part.problems)
+        kept.append(file)
+    if not parts:
+        raise failures[0]
+    return kept, parts
+
+
 def load_dataset(path: str | Path, **options: object) -> Dataset:
     """Open `path` (file, folder or glob) and detect its shape. Bad rows become problems."""
     opts = _check_options(options)
     forced = normalize_format(str(opts["format"])) if "format" in opts else None
     files, problems = _resolve(str(path), forced)
-    parts = [_read_file(f, opts) for f in files]
+    files, parts = _read_all(files, opts, problems)
     origins: list[Origin] = []
     first_id = 0
     for file, part in zip(files, parts, strict=True):
         origins.append(Origin(str(file), first_id, part.rows, part.lines, part.first_line))
         first_id += part.rows
-        problems.extend(part.problems)
     if len(parts) == 1:
         frame = parts[0].frame
     else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import re
+import time
 from pathlib import Path
 
 import polars as pl
@@ -14,7 +16,9 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from studio.engine.search import find_matches, invert_ids
+from studio.engine.errors import StudioError
+from studio.engine.search import invert_ids, iter_matches
+from studio.engine.steps.edit import EditCell, Replace, TagRows
 from studio.engine.steps.rows import DropRows, KeepRows
 from studio.tui.cells import safe_str, to_str
 from studio.tui.messages import OpenRows, StepRequested
@@ -45,11 +49,45 @@ class BrowsePane(Pane):
     )
 
     BINDINGS = [
-        Binding("slash", "search", "Search", key_display="/", id="browse.search"),
-        Binding("n", "next_match", "Next match", show=False, id="browse.next-match"),
-        Binding("N", "previous_match", "Prev match", show=False, id="browse.previous-match"),
-        Binding("colon", "jump", "Jump", key_display=":", id="browse.jump"),
-        Binding("space", "toggle_mark", "Mark", id="browse.toggle-mark"),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            key_display="/",
+            id="browse.search",
+            tooltip="Search all text columns (literal; re: or ctrl+r for a regex)",
+        ),
+        Binding(
+            "n",
+            "next_match",
+            "Next match",
+            show=False,
+            id="browse.next-match",
+            tooltip="Go to the next search match",
+        ),
+        Binding(
+            "N",
+            "previous_match",
+            "Prev match",
+            show=False,
+            id="browse.previous-match",
+            tooltip="Go to the previous search match",
+        ),
+        Binding(
+            "colon",
+            "jump",
+            "Jump",
+            key_display=":",
+            id="browse.jump",
+            tooltip="Jump to a row number",
+        ),
+        Binding(
+            "space",
+            "toggle_mark",
+            "Mark",
+            id="browse.toggle-mark",
+            tooltip="Mark or unmark the current row",
+        ),
         Binding(
             "asterisk",
             "mark_matches",
@@ -57,6 +95,7 @@ class BrowsePane(Pane):
             show=False,
             key_display="*",
             id="browse.mark-matches",
+            tooltip="Mark every row matching the search",
         ),
         Binding(
             "exclamation_mark",
@@ -65,14 +104,95 @@ class BrowsePane(Pane):
             show=False,
             key_display="!",
             id="browse.invert-marks",
+            tooltip="Invert the marks over the rows shown",
         ),
-        Binding("K", "keep_marked", "Keep marked", show=False, id="browse.keep-marked"),
-        Binding("D", "drop_marked", "Drop marked", show=False, id="browse.drop-marked"),
-        Binding("c", "summary(False)", "Column summary", id="browse.column-summary"),
-        Binding("C", "summary(True)", "All columns summary", show=False, id="browse.summary-all"),
-        Binding("y", "copy_cell", "Copy cell", show=False, id="browse.copy-cell"),
-        Binding("Y", "copy_row", "Copy row", show=False, id="browse.copy-row"),
-        Binding("escape", "escape", "Back", show=False, id="browse.escape"),
+        Binding(
+            "K",
+            "keep_marked",
+            "Keep marked",
+            show=False,
+            id="browse.keep-marked",
+            tooltip="Keep only the marked rows (a step)",
+        ),
+        Binding(
+            "D",
+            "drop_marked",
+            "Drop marked",
+            show=False,
+            id="browse.drop-marked",
+            tooltip="Drop the marked rows (a step)",
+        ),
+        Binding(
+            "c",
+            "summary(False)",
+            "Column summary",
+            id="browse.column-summary",
+            tooltip="Summary of the current column",
+        ),
+        Binding(
+            "C",
+            "summary(True)",
+            "All columns summary",
+            show=False,
+            id="browse.summary-all",
+            tooltip="Summary of every column",
+        ),
+        Binding(
+            "y",
+            "copy_cell",
+            "Copy cell",
+            show=False,
+            id="browse.copy-cell",
+            tooltip="Copy the current cell (OSC 52 clipboard)",
+        ),
+        Binding(
+            "Y",
+            "copy_row",
+            "Copy row",
+            show=False,
+            id="browse.copy-row",
+            tooltip="Copy the current row as JSON (OSC 52 clipboard)",
+        ),
+        Binding(
+            "escape",
+            "escape",
+            "Back",
+            show=False,
+            id="browse.escape",
+            tooltip="Close the prompt, leave a row view, or clear the search",
+        ),
+        Binding(
+            "ctrl+r",
+            "toggle_regex",
+            "Regex on/off",
+            show=False,
+            id="browse.toggle-regex",
+            tooltip="In the search prompt: regular expression on or off",
+        ),
+        # hand edits (issue 4): see the "hand edits" section below
+        Binding(
+            "e",
+            "edit_cell",
+            "Edit",
+            id="browse.edit-cell",
+            tooltip="Edit the current cell (a step)",
+        ),
+        Binding(
+            "t",
+            "tag_rows",
+            "Tag",
+            show=False,
+            id="browse.tag-rows",
+            tooltip="Tag the marked rows (or this row) with a label",
+        ),
+        Binding(
+            "r",
+            "find_replace",
+            "Replace",
+            show=False,
+            id="browse.find-replace",
+            tooltip="Find and replace in the current column, with a preview",
+        ),
     ]
 
     def __init__(self, workspace=None, **kwargs) -> None:  # noqa: ANN001, ANN003
@@ -85,6 +205,7 @@ class BrowsePane(Pane):
         self._search_generation = -1
         self._clear_marks_on_change = False
         self._status = ""
+        self._searching = ""
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -136,7 +257,8 @@ class BrowsePane(Pane):
         if self.query_text:
             shown = safe_str(self.query_text, max_chars=24)
             kind = "regex" if self.query_regex else "search"
-            parts.append(f"{kind} {shown!r}: {len(self.match_rows):,} matches")
+            found = self._searching or f"{len(self.match_rows):,} matches"
+            parts.append(f"{kind} {shown!r}: {found}")
         status = " · ".join(parts)
         if status != self._status:
             self._status = status
@@ -188,11 +310,22 @@ class BrowsePane(Pane):
         self.table.focus()
 
     def action_search(self) -> None:
-        hint = "/ search all text columns (re: for a regular expression)"
+        hint = "/ search all text columns (ctrl+r or re: for a regular expression)"
         if self.query_text:
             last = (REGEX_PREFIX if self.query_regex else "") + self.query_text
             hint = f"/ {safe_str(last, max_chars=40)} (Enter on empty clears)"
         self._open_prompt("search", hint)
+
+    def action_toggle_regex(self) -> None:
+        """In the search prompt: add or remove the `re:` prefix (regular expression)."""
+        if self._prompt_mode != "search":
+            return
+        prompt = self.query_one("#browse-prompt", Input)
+        if prompt.value.startswith(REGEX_PREFIX):
+            prompt.value = prompt.value[len(REGEX_PREFIX) :]
+        else:
+            prompt.value = REGEX_PREFIX + prompt.value
+        prompt.cursor_position = len(prompt.value)
 
     def action_jump(self) -> None:
         self._open_prompt("jump", f": jump to row (1-{max(self.table.row_count, 1):,})")
@@ -233,12 +366,15 @@ class BrowsePane(Pane):
     # -- search ----------------------------------------------------------------------------
     def clear_search(self) -> None:
         self.query_text = ""
+        self._searching = ""
         self.match_rows, self.match_ids = [], []
         self.table.set_highlight(None)
         self.update_status()
 
     def run_search(self, query: str, regex: bool, *, move: bool = True) -> None:
         self.query_text, self.query_regex = query, regex
+        self._searching = "searching"
+        self.match_rows, self.match_ids = [], []
         self.table.set_highlight(compile_highlight(query, regex))
         frame = self.table.frame
         if frame is None:
@@ -253,16 +389,56 @@ class BrowsePane(Pane):
         description="searching",
     )
     def _search(self, frame: pl.LazyFrame, query: str, regex: bool, start: int) -> None:
-        found = find_matches(frame, query, regex=regex).collect()
-        if get_current_worker().is_cancelled:
+        """Search chunk by chunk from the cursor: jump to the first match as soon as it is
+        found, then publish every match (in row order) when the whole frame is searched."""
+        worker = get_current_worker()
+        total = self.table.row_count
+        parts: list[pl.DataFrame] = []
+        moved = start < 0
+        last_note = time.monotonic()
+        chunks = iter_matches(frame, query, rows=total, start=max(start, 0), regex=regex)
+        try:
+            first = next(chunks)
+        except StudioError as exc:
+            self.app.call_from_thread(self._search_failed, query, str(exc))
             return
-        rows = found["row"].to_list()
-        ids = found["_id"].to_list()
-        self.app.call_from_thread(self._search_done, query, rows, ids, start)
+        for index, (done, part) in enumerate(itertools.chain([first], chunks)):
+            if worker.is_cancelled:
+                return
+            parts.append(part)
+            if not moved and part.height:
+                after = part.filter(pl.col("row") >= start) if index == 0 else part
+                if after.height:
+                    self.app.call_from_thread(self._first_match, query, int(after["row"][0]))
+                    moved = True
+            if time.monotonic() - last_note > 0.25:
+                last_note = time.monotonic()
+                self.app.call_from_thread(self._search_progress, query, done, total)
+        found = pl.concat(parts).sort("row") if parts else pl.DataFrame()
+        if worker.is_cancelled:
+            return
+        rows = found["row"].to_list() if found.height else []
+        ids = found["_id"].to_list() if found.height else []
+        self.app.call_from_thread(self._search_done, query, rows, ids, -1 if moved else start)
+
+    def _search_failed(self, query: str, message: str) -> None:
+        if query == self.query_text:
+            self.clear_search()
+        self.notify(message, severity="error", title="Search", markup=False)
+
+    def _first_match(self, query: str, row: int) -> None:
+        if query == self.query_text:
+            self.table.move_to_row(row)
+
+    def _search_progress(self, query: str, done: int, total: int) -> None:
+        if query == self.query_text:
+            self._searching = f"searching {done * 100 // max(total, 1)}%"
+            self.update_status()
 
     def _search_done(self, query: str, rows: list[int], ids: list[int], start: int) -> None:
         if query != self.query_text:
             return
+        self._searching = ""
         self.match_rows, self.match_ids = rows, ids
         if start >= 0:
             if rows:
@@ -412,3 +588,60 @@ class BrowsePane(Pane):
         self.notify(
             f"Copied the row as JSON ({len(text):,} characters).", title="Copied", markup=False
         )
+
+    # -- hand edits (issue 4): edit a cell, tag rows, find and replace ---------------------
+    def action_edit_cell(self) -> None:
+        from studio.tui.screens.edit import EditCellScreen
+
+        table = self.table
+        column, row_id = table.current_column, table.cursor_id
+        if column is None or row_id is None:
+            return
+        dtype = table.schema[column]
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
+            self.notify(f"{dtype_label(dtype)} cells cannot be edited here.", markup=False)
+            return
+        old = table.current_row().get(column)
+        title = f"Edit {safe_str(column, max_chars=30)} of row {table.cursor_row + 1:,}"
+
+        def done(new: str | None) -> None:
+            if new is None:
+                return
+            value = None if (new == "" and old is None) else new
+            self.post_message(StepRequested(EditCell(id=row_id, column=column, old=old, new=value)))
+
+        self.app.push_screen(EditCellScreen(title, to_str(old)), done)
+
+    def action_tag_rows(self) -> None:
+        from studio.tui.screens.edit import TagScreen
+
+        table = self.table
+        ids = tuple(sorted(table.marked)) if table.marked else None
+        if ids is None:
+            if table.cursor_id is None:
+                return
+            ids = (table.cursor_id,)
+
+        def done(tag: str | None) -> None:
+            if tag is not None:
+                self.post_message(StepRequested(TagRows(ids=ids, tag=tag)))
+
+        self.app.push_screen(TagScreen(len(ids)), done)
+
+    def action_find_replace(self) -> None:
+        from studio.tui.screens.edit import ReplaceScreen
+
+        table = self.table
+        frame = table.frame
+        if frame is None:
+            return
+        columns = [c for c in table.all_columns if table.schema[c] == pl.String]
+        if not columns:
+            self.notify("No text column to replace in.", markup=False)
+            return
+
+        def done(step: Replace | None) -> None:
+            if step is not None:
+                self.post_message(StepRequested(step))
+
+        self.app.push_screen(ReplaceScreen(frame, columns, table.current_column), done)

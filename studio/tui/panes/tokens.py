@@ -1,19 +1,374 @@
-"""The Tokens pane (not built yet: see its issue)."""
+"""The Tokens pane: counts per row with the user's tokenizer, lengths, limits, chat checks.
+
+The count runs in a worker (progress bar, Escape cancels) and is cached on disk by the engine,
+so reopening the same data is instant. The computed figures are kept in `self.figures`
+(`studio.engine.tokens.TokenFigures`) and announced with `TokensPane.Counted`, so the
+Approach panel can read training tokens per epoch.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import polars as pl
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
+from textual.worker import get_current_worker
+
+from studio.engine.chat_checks import CheckResult, check_chat
+from studio.engine.errors import StudioError
+from studio.engine.progress import Cancelled
+from studio.engine.steps.tokens import ChunkTokens, DropOverLimit, TruncateTokens
+from studio.engine.tokens import (
+    ESTIMATE_LABEL,
+    CountPlan,
+    TokenFigures,
+    count_tokens,
+    figures,
+    load_tokenizer,
+    plan_columns,
+)
+from studio.tui.messages import OpenRows, StepRequested
 from studio.tui.panes.base import Pane
+
+DEFAULT_LIMIT = 2048
+HISTOGRAM_BINS = 10
+BAR_WIDTH = 30
+
+
+@dataclass(frozen=True)
+class TokensResult:
+    """One finished count: what was counted, with what, and the figures and checks."""
+
+    tokenizer: str
+    plan: CountPlan
+    figures: TokenFigures
+    checks: tuple[CheckResult, ...]
+    counts: pl.DataFrame
+
+
+def histogram_text(fig: TokenFigures, width: int = BAR_WIDTH) -> Text:
+    """Horizontal bars per length bin; bins over the limit are drawn with a lighter block."""
+    text = Text()
+    if not fig.histogram:
+        return text
+    top = max(n for _, _, n in fig.histogram) or 1
+    labels = [f"{low:,}–{high - 1:,}" for low, high, _ in fig.histogram]
+    label_width = max(len(label) for label in labels)
+    for label, (_low, high, n) in zip(labels, fig.histogram, strict=True):
+        over = fig.limit is not None and high - 1 > fig.limit
+        bar = ("▒" if over else "█") * (max(1, round(n / top * width)) if n else 0)
+        text.append(f"{label:>{label_width}} │")
+        text.append(bar, style="dim" if over else "")
+        text.append(f" {n:,}\n")
+    if fig.limit is not None:
+        text.append(f"▒ = bins past the limit of {fig.limit:,} tokens\n", style="dim")
+    return text
+
+
+def figures_text(fig: TokenFigures) -> Text:
+    exact = not fig.estimate
+    text = Text()
+    text.append("Tokenizer: ")
+    text.append(fig.tokenizer, style="bold")
+    if not exact:
+        text.append("  (not exact: pick a tokenizer for real counts)", style="italic")
+    text.append("\n")
+    prefix = "" if exact else "≈ "
+    text.append(f"{fig.rows:,} rows · {prefix}{fig.total:,} tokens in all\n")
+    text.append(
+        f"p50 {prefix}{fig.p50:,} · p90 {prefix}{fig.p90:,} · p99 {prefix}{fig.p99:,} · "
+        f"max {prefix}{fig.max:,}\n"
+    )
+    if fig.trained_tokens is not None:
+        text.append(
+            f"prompt {prefix}{fig.prompt_tokens:,} · trained (assistant) "
+            f"{prefix}{fig.trained_tokens:,}\n"
+        )
+    if fig.limit is not None:
+        text.append(f"over the limit of {fig.limit:,}: ")
+        text.append(f"{fig.over_limit:,} rows", style="bold" if fig.over_limit else "")
+        text.append("\n")
+    text.append(f"training tokens per epoch: {prefix}{fig.training_tokens_per_epoch:,}\n")
+    return text
 
 
 class TokensPane(Pane):
     TAB_ID = "tokens"
     TITLE = "Tokens"
+    DEFAULT_CSS = (Path(__file__).parent.parent / "styles" / "tokens.tcss").read_text(
+        encoding="utf-8"
+    )
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel count", id="tokens-cancel", show=False),
+        Binding("ctrl+r", "count", "Count", id="tokens-count", tooltip="Count tokens again"),
+        Binding(
+            "ctrl+l",
+            "loss_mask",
+            "Loss mask",
+            id="tokens-loss-mask",
+            tooltip="Show a chat row as the trainer sees it",
+        ),
+    ]
+
+    @dataclass
+    class Counted(Message):
+        """Tokens were counted; `figures` holds the numbers (training tokens per epoch...)."""
+
+        figures: TokenFigures
+
+    def __init__(self, workspace: Any = None, **kwargs: Any) -> None:
+        super().__init__(workspace, **kwargs)
+        self.figures: TokenFigures | None = None
+        self.result: TokensResult | None = None
+        self._generation = -1
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            "The Tokens pane is not built yet; its headless command may exist already.",
-            classes="placeholder",
+        with VerticalScroll(id="tokens-body"):
+            with Horizontal(id="tokens-controls"):
+                yield Input(
+                    placeholder="tokenizer name or folder (empty = ≈ estimate)",
+                    id="tokens-tokenizer",
+                    tooltip="A Hugging Face name or folder, or tiktoken:NAME. Empty: an estimate.",
+                )
+                yield Input(
+                    str(DEFAULT_LIMIT),
+                    placeholder="max tokens",
+                    type="integer",
+                    id="tokens-limit",
+                    tooltip="Context limit: rows longer than this are flagged",
+                )
+                yield Button("Count", id="tokens-count-button", variant="primary")
+            with Horizontal(id="tokens-status-row"):
+                yield Label(ESTIMATE_LABEL, id="tokens-mode")
+                yield ProgressBar(id="tokens-progress", show_eta=False)
+            with Horizontal(id="tokens-main"):
+                with Vertical(id="tokens-left"):
+                    yield Static("", id="tokens-figures")
+                    yield Static("", id="tokens-histogram")
+                with Vertical(id="tokens-right"):
+                    yield Label("Checks (Enter: show rows)", classes="tokens-heading")
+                    table: DataTable[Any] = DataTable(id="tokens-checks", cursor_type="row")
+                    yield table
+            with Horizontal(id="tokens-actions"):
+                yield Button("Drop over limit", id="tokens-drop")
+                yield Select(
+                    [("keep start", "start"), ("keep end", "end")],
+                    value="start",
+                    allow_blank=False,
+                    id="tokens-keep",
+                )
+                yield Button("Truncate", id="tokens-truncate")
+                yield Button("Chunk", id="tokens-chunk")
+                yield Button("Loss mask", id="tokens-loss-mask-button")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#tokens-checks", DataTable)
+        table.add_columns("check", "rows")
+        self.query_one("#tokens-progress", ProgressBar).display = False
+        self.workspace_changed()
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def tokenizer_spec(self) -> str:
+        return self.query_one("#tokens-tokenizer", Input).value.strip()
+
+    @property
+    def limit(self) -> int | None:
+        value = self.query_one("#tokens-limit", Input).value.strip()
+        try:
+            limit = int(value)
+        except ValueError:
+            return None
+        return limit if limit > 0 else None
+
+    def workspace_changed(self) -> None:
+        if self.workspace is None or not self.is_mounted:
+            return
+        if self.workspace.generation == self._generation and self.result is not None:
+            return
+        self.start_count()
+
+    # -- counting ----------------------------------------------------------------------------
+    def start_count(self) -> None:
+        if self.workspace is None:
+            return
+        self._generation = self.workspace.generation
+        spec = self.tokenizer_spec
+        mode = self.query_one("#tokens-mode", Label)
+        mode.update(Text(f"counting with {spec}…" if spec else f"{ESTIMATE_LABEL}: counting…"))
+        bar = self.query_one("#tokens-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self.count(spec, self.limit)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="tokens",
+        description="counting tokens",
+    )
+    def count(self, spec: str, limit: int | None) -> None:
+        worker = get_current_worker()
+        workspace = self.workspace
+        assert workspace is not None
+        pristine = not workspace.steps
+        frame = workspace.frame
+
+        def progress(done: int, total: int, note: str) -> None:
+            self.app.call_from_thread(self._progress, done, total)
+
+        try:
+            counter = load_tokenizer(spec)
+            plan = plan_columns(frame, workspace.dataset.shape if pristine else None)
+            counts = count_tokens(
+                frame,
+                counter,
+                plan=plan,
+                sources=workspace.dataset.paths,
+                on_progress=progress,
+                cancelled=lambda: worker.is_cancelled,
+                pristine=pristine,
+            )
+            if worker.is_cancelled:
+                return
+            fig = figures(counts, counter, limit, HISTOGRAM_BINS)
+            checks = check_chat(
+                frame, plan.chat, sharegpt=plan.sharegpt, counts=counts, limit=limit
+            )
+        except Cancelled:
+            self.app.call_from_thread(self._cancelled)
+            return
+        except StudioError as exc:
+            # the app's worker handler shows the error; the label says the count did not happen
+            self.app.call_from_thread(self._failed, str(exc))
+            raise
+        finally:
+            self.app.call_from_thread(self._hide_progress)
+        result = TokensResult(spec, plan, fig, tuple(checks), counts)
+        self.app.call_from_thread(self._show, result)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.query_one("#tokens-progress", ProgressBar).update(total=total, progress=done)
+
+    def _hide_progress(self) -> None:
+        self.query_one("#tokens-progress", ProgressBar).display = False
+
+    def _cancelled(self) -> None:
+        self.query_one("#tokens-mode", Label).update("count cancelled (Ctrl+R counts again)")
+        self.notify("Token count cancelled.", severity="warning", markup=False)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#tokens-mode", Label).update(Text(f"not counted: {message}"))
+
+    def _show(self, result: TokensResult) -> None:
+        self.result = result
+        self.figures = result.figures
+        fig = result.figures
+        mode = self.query_one("#tokens-mode", Label)
+        if fig.estimate:
+            mode.update(Text(f"{ESTIMATE_LABEL} (characters ÷ 4), not exact counts"))
+            mode.add_class("estimate")
+        else:
+            mode.update(Text(f"exact counts with {fig.tokenizer}"))
+            mode.remove_class("estimate")
+        self.query_one("#tokens-figures", Static).update(figures_text(fig))
+        self.query_one("#tokens-histogram", Static).update(histogram_text(fig))
+        table = self.query_one("#tokens-checks", DataTable)
+        table.clear()
+        for check in result.checks:
+            if result.plan.chat is None and check.name != "over_limit":
+                continue
+            if check.name == "turn_order" and not result.plan.sharegpt:
+                continue
+            table.add_row(Text(check.name), Text(f"{check.count:,}"), key=check.name)
+        chat = result.plan.chat is not None
+        for button_id in ("#tokens-truncate", "#tokens-chunk"):
+            self.query_one(button_id, Button).disabled = chat
+        self.query_one("#tokens-loss-mask-button", Button).disabled = not chat
+        self.post_message(self.Counted(fig))
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_cancel(self) -> None:
+        cancelled = self.app.workers.cancel_group(self, "tokens")
+        if cancelled:
+            self._cancelled()
+
+    def action_count(self) -> None:
+        self.start_count()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.start_count()
+
+    @on(Button.Pressed, "#tokens-count-button")
+    def _count_pressed(self) -> None:
+        self.start_count()
+
+    @on(DataTable.RowSelected, "#tokens-checks")
+    def _check_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if self.result is None:
+            return
+        name = event.row_key.value
+        check = next((c for c in self.result.checks if c.name == name), None)
+        if check is None or not check.ids:
+            self.notify(f"No rows flagged by {name}.", markup=False)
+            return
+        self.post_message(OpenRows(list(check.ids), f"{check.name}: {check.description}"))
+
+    def _need_limit(self) -> int | None:
+        limit = self.limit
+        if limit is None:
+            self.notify("Enter a token limit first.", severity="warning", markup=False)
+        return limit
+
+    @on(Button.Pressed, "#tokens-drop")
+    def action_drop_over(self) -> None:
+        limit = self._need_limit()
+        if limit is None:
+            return
+        columns = self.result.plan.columns if self.result is not None else ()
+        self.post_message(StepRequested(DropOverLimit(self.tokenizer_spec, limit, columns)))
+
+    @on(Button.Pressed, "#tokens-truncate")
+    def action_truncate(self) -> None:
+        limit = self._need_limit()
+        if limit is None:
+            return
+        keep = str(self.query_one("#tokens-keep", Select).value)
+        self.post_message(StepRequested(TruncateTokens(self.tokenizer_spec, limit, "", keep)))
+
+    @on(Button.Pressed, "#tokens-chunk")
+    def action_chunk(self) -> None:
+        limit = self._need_limit()
+        if limit is None:
+            return
+        overlap = min(64, limit // 8)
+        self.post_message(StepRequested(ChunkTokens(self.tokenizer_spec, limit, overlap, "")))
+
+    @on(Button.Pressed, "#tokens-loss-mask-button")
+    def action_loss_mask(self) -> None:
+        if self.workspace is None or self.result is None or self.result.plan.chat is None:
+            self.notify("The loss-mask preview needs chat data.", markup=False)
+            return
+        from studio.tui.screens.loss_mask import LossMaskScreen
+
+        plan = self.result.plan
+        self.app.push_screen(
+            LossMaskScreen(
+                self.workspace.frame,
+                plan.chat,  # type: ignore[arg-type]
+                load_tokenizer(self.tokenizer_spec),
+                sharegpt=plan.sharegpt,
+            )
         )

@@ -67,15 +67,17 @@ def summary_text(summary: ColumnSummary) -> Text:
 
 class ColumnSummaryScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,c", "close", "Close", id="summary.close"),
-        Binding("down,j", "scroll_down", "Down", show=False, id="summary.down"),
-        Binding("up,k", "scroll_up", "Up", show=False, id="summary.up"),
+        Binding("escape,q,c", "close", "Close", id="summary.close", tooltip="Close the summary"),
+        Binding(
+            "down,j", "scroll_down", "Down", show=False, id="summary.down", tooltip="Scroll down"
+        ),
+        Binding("up,k", "scroll_up", "Up", show=False, id="summary.up", tooltip="Scroll up"),
     ]
 
     DEFAULT_CSS = """
     ColumnSummaryScreen { align: center middle; }
     ColumnSummaryScreen #summary-box {
-        width: 90%; max-width: 100; height: 80%;
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
         background: $panel; border: round $primary; padding: 0 1;
     }
     """

@@ -6,6 +6,9 @@ and every studio widget mounted on the main screen, so new panes appear without 
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -16,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from studio.tui import keymap
+from studio.tui.panes.base import Pane
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -56,10 +60,37 @@ def class_bindings(cls: type) -> list[Binding]:
 
 
 def _title_of(cls: type) -> str:
+    """`HELP_TITLE` if the class has one, a pane's `TITLE` + " tab", else its spaced name."""
+    explicit = getattr(cls, "HELP_TITLE", "")
+    if explicit:
+        return explicit
     title = getattr(cls, "TITLE", "") or ""
-    if title:
+    if isinstance(title, str) and title and issubclass(cls, Pane):
         return f"{title} tab"
-    return cls.__name__
+    name = cls.__name__.removesuffix("Screen")
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).split()
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else cls.__name__
+
+
+def screen_classes() -> list[type]:
+    """Screens defined in `studio.tui.screens` (row detail, column summary, ...)."""
+    import studio.tui.screens as package
+
+    found: list[type] = []
+    for info in pkgutil.iter_modules(package.__path__):
+        try:
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+        except Exception:  # noqa: BLE001, S112 - a broken screen must not break help
+            continue
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Screen)
+                and value.__module__ == module.__name__
+                and "BINDINGS" in value.__dict__
+            ):
+                found.append(value)
+    return found
 
 
 def widget_classes(app: App) -> list[type]:
@@ -78,6 +109,7 @@ def widget_classes(app: App) -> list[type]:
             cls = type(node)
             if not cls.__module__.startswith(("textual.", "builtins")) and cls not in classes:
                 classes.append(cls)
+    classes.extend(c for c in screen_classes() if c not in classes)
     return classes
 
 

@@ -75,7 +75,7 @@ class RemovedScreen(WorkspaceView):
     def load_removed(self) -> None:
         ws = self.workspace
         assert ws is not None
-        removed = ws.removed()
+        removed = ws.removed().sort("step_index", ID)
         counts = (
             removed.group_by("step_index", maintain_order=True)
             .agg(pl.len().alias("count"), pl.col("step").first())
@@ -120,7 +120,9 @@ class RemovedScreen(WorkspaceView):
         ws = self.workspace
         total = sum(g.count for g in self.groups)
         name = ws.dataset.name if ws is not None else ""
-        self._set_title(f"Removed rows · {name} · {total:,} in {len(self.groups)} step(s)")
+        steps = len(self.groups)
+        counts = f" · {total:,} in {steps} step{'' if steps == 1 else 's'}" if total else ""
+        self._set_title(f"Removed rows · {name}{counts}")
         if not self.groups:
             self.rows = pl.DataFrame()
             self.query_one("#removed-step", Static).update(

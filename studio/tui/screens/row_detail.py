@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from studio.tui.cells import conversation_keys, safe_str, safe_text
+from studio.tui.widgets.frame_table import dtype_label
 
 MATCH_STYLE = Style(reverse=True, bold=True)
 
@@ -28,13 +29,24 @@ class RowDetailScreen(Screen[None]):
     """Every column of one row. Text wraps; nested values are pretty JSON."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="detail.close"),
-        Binding("down,j", "scroll_down", "Down", show=False, id="detail.down"),
-        Binding("up,k", "scroll_up", "Up", show=False, id="detail.up"),
-        Binding("pagedown,space", "page_down", "Page down", show=False, id="detail.page-down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="detail.page-up"),
-        Binding("home,g", "top", "Top", show=False, id="detail.top"),
-        Binding("end,G", "bottom", "Bottom", show=False, id="detail.bottom"),
+        Binding("escape,q", "close", "Close", id="detail.close", tooltip="Close the row detail"),
+        Binding(
+            "down,j", "scroll_down", "Down", show=False, id="detail.down", tooltip="Scroll down"
+        ),
+        Binding("up,k", "scroll_up", "Up", show=False, id="detail.up", tooltip="Scroll up"),
+        Binding(
+            "pagedown,space",
+            "page_down",
+            "Page down",
+            show=False,
+            id="detail.page-down",
+            tooltip="Page down",
+        ),
+        Binding("pageup", "page_up", "Page up", show=False, id="detail.page-up", tooltip="Page up"),
+        Binding("home,g", "top", "Top", show=False, id="detail.top", tooltip="Go to the top"),
+        Binding(
+            "end,G", "bottom", "Bottom", show=False, id="detail.bottom", tooltip="Go to the bottom"
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -85,8 +97,13 @@ class RowDetailScreen(Screen[None]):
         with VerticalScroll(id="detail-body"):
             for name, value in self.row.items():
                 dtype = self.row_schema.get(name)
-                label = safe_str(name) + (f"  {dtype}" if dtype is not None else "")
-                yield Static(Text(label), classes="detail-column")
+                label = Text(safe_str(name))
+                if dtype is not None:
+                    label.append(f"  {dtype_label(dtype)}", style="dim")
+                keys = conversation_keys(value)
+                if keys is not None:
+                    label.append(f"  {len(value)} turns", style="dim")
+                yield Static(label, classes="detail-column")
                 yield from self._value_widgets(value)
         yield Footer()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
+from textual.worker import Worker
 
 if TYPE_CHECKING:
     from studio.engine.workspace import Workspace
@@ -25,3 +26,8 @@ class WorkspaceView(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        route = getattr(self.app, "route_worker_state", None)
+        if route is not None:
+            route(event)

@@ -17,6 +17,7 @@ import polars as pl
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -80,17 +81,80 @@ class FrameTable(ScrollView, can_focus=True):
     """Rows of a LazyFrame, drawn one line at a time. Line 0 is the header."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="table.down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="table.up"),
-        Binding("left,h", "cursor_left", "Left", show=False, id="table.left"),
-        Binding("right,l", "cursor_right", "Right", show=False, id="table.right"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="table.page-down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="table.page-up"),
-        Binding("home,g", "first_row", "First row", show=False, id="table.first-row"),
-        Binding("end,G", "last_row", "Last row", show=False, id="table.last-row"),
-        Binding("enter", "open_row", "Detail", id="table.open-row"),
-        Binding("s", "sort(False)", "Sort", id="table.sort-ascending"),
-        Binding("S", "sort(True)", "Sort descending", show=False, id="table.sort-descending"),
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="table.down",
+            tooltip="Move the cursor down a row",
+        ),
+        Binding(
+            "up,k", "cursor_up", "Up", show=False, id="table.up", tooltip="Move the cursor up a row"
+        ),
+        Binding(
+            "left,h",
+            "cursor_left",
+            "Left",
+            show=False,
+            id="table.left",
+            tooltip="Move the cursor to the previous column",
+        ),
+        Binding(
+            "right,l",
+            "cursor_right",
+            "Right",
+            show=False,
+            id="table.right",
+            tooltip="Move the cursor to the next column",
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="table.page-down",
+            tooltip="Page down",
+        ),
+        Binding("pageup", "page_up", "Page up", show=False, id="table.page-up", tooltip="Page up"),
+        Binding(
+            "home,g",
+            "first_row",
+            "First row",
+            show=False,
+            id="table.first-row",
+            tooltip="Go to the first row",
+        ),
+        Binding(
+            "end,G",
+            "last_row",
+            "Last row",
+            show=False,
+            id="table.last-row",
+            tooltip="Go to the last row",
+        ),
+        Binding(
+            "enter",
+            "open_row",
+            "Detail",
+            id="table.open-row",
+            tooltip="Open the row detail (the whole record)",
+        ),
+        Binding(
+            "s",
+            "sort(False)",
+            "Sort",
+            id="table.sort-ascending",
+            tooltip="Sort by the current column, ascending (a step)",
+        ),
+        Binding(
+            "S",
+            "sort(True)",
+            "Sort descending",
+            show=False,
+            id="table.sort-descending",
+            tooltip="Sort by the current column, descending (a step)",
+        ),
         Binding(
             "minus",
             "hide_column",
@@ -98,6 +162,7 @@ class FrameTable(ScrollView, can_focus=True):
             show=False,
             key_display="-",
             id="table.hide-column",
+            tooltip="Hide the current column (view only)",
         ),
         Binding(
             "plus",
@@ -106,6 +171,7 @@ class FrameTable(ScrollView, can_focus=True):
             show=False,
             key_display="+",
             id="table.show-columns",
+            tooltip="Show all hidden columns",
         ),
     ]
 
@@ -529,6 +595,23 @@ class FrameTable(ScrollView, can_focus=True):
                 left = max(min(x0, x1 - view), 0)
         if top != round(self.scroll_y) or left != round(self.scroll_x):
             self.scroll_to(x=left, y=top, animate=False, force=True)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click puts the cursor on a cell (a double click opens the row); the keyboard
+        does everything too."""
+        if event.y < 1 or not self._rows:
+            return
+        row = round(self.scroll_y) + event.y - 1
+        col = self.cursor_col
+        x = event.x - self._gutter + round(self.scroll_x)
+        if x >= 0:
+            for i, offset in enumerate(self._offsets):
+                if offset <= x < offset + self._widths[i] + 1:
+                    col = i
+                    break
+        self._set_cursor(row, col)
+        if event.chain >= 2:
+            self.action_open_row()
 
     def action_cursor_down(self) -> None:
         self._set_cursor(self.cursor_row + 1, self.cursor_col)

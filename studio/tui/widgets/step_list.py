@@ -32,8 +32,8 @@ class StepList(DataTable):
             return
         rows = workspace.dataset.rows
         self.add_row(
-            Text("0", style="dim"),
-            Text(f"open {workspace.dataset.name}", style="dim"),
+            Text("0", style="italic"),
+            Text(f"open {workspace.dataset.name}", style="italic"),
             Text(""),
             Text(f"{rows:,}", justify="right"),
             Text(""),

@@ -1,0 +1,178 @@
+"""Byte-level text kernels shared by the dedup modes (numpy over Arrow buffers, no per-row Python).
+
+`normalize` builds the normalized key of every row of a string column: ASCII case folding,
+whitespace collapsing and punctuation removal run as numpy operations on the UTF-8 bytes; rows
+with non-ASCII characters first go through polars' Unicode NFKC and lowercasing (only those
+rows), so the common all-ASCII case never pays for Unicode tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+CHUNK_BYTES = 1 << 22
+"""Bytes per numpy batch: small enough to stay in cache, large enough to amortise calls."""
+
+
+@dataclass(frozen=True, slots=True)
+class Normalization:
+    """What the normalized key ignores. Defaults: everything a person would call cosmetic."""
+
+    case: bool = True
+    whitespace: bool = True
+    punctuation: bool = True
+    nfkc: bool = True
+
+    @classmethod
+    def parse(cls, spec: str) -> Normalization:
+        """`"case,whitespace"` -> only those on; `"all"` or `""` -> every option."""
+        names = {p.strip().lower() for p in spec.split(",") if p.strip()}
+        if not names or names == {"all"}:
+            return cls()
+        known = {"case", "whitespace", "punctuation", "nfkc"}
+        unknown = names - known
+        if unknown:
+            from studio.engine.errors import StepError
+
+            raise StepError(
+                f"Unknown normalization {sorted(unknown)[0]!r}; use {', '.join(sorted(known))}."
+            )
+        return cls(**{k: k in names for k in known})
+
+    def describe(self) -> str:
+        on = [n for n in ("case", "whitespace", "punctuation", "nfkc") if getattr(self, n)]
+        return ", ".join(on) if on else "nothing"
+
+
+def arrow_buffers(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes uint8, offsets int64 of length n+1) of a string column; nulls become ""."""
+    array = series.cast(pl.String).fill_null("").to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    _, offsets_buf, data_buf = array.buffers()
+    n = len(array)
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=n + 1, offset=array.offset * 8)
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8)
+        if data_buf is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    return data, offsets
+
+
+def from_buffers(data: np.ndarray, offsets: np.ndarray, name: str = "key") -> pl.Series:
+    array = pa.Array.from_buffers(
+        pa.large_string(),
+        len(offsets) - 1,
+        [None, pa.py_buffer(np.ascontiguousarray(offsets)), pa.py_buffer(data)],
+    )
+    return pl.Series(name, pl.from_arrow(array))  # type: ignore[arg-type]
+
+
+def _doc_chunks(offsets: np.ndarray, budget: int = CHUNK_BYTES) -> Iterator[tuple[int, int]]:
+    """Consecutive row ranges [i0, i1) holding about `budget` bytes each."""
+    n = len(offsets) - 1
+    if n == 0:
+        return
+    marks = np.searchsorted(offsets, np.arange(offsets[0], offsets[-1], budget), side="right")
+    bounds = np.unique(np.concatenate(([0], np.clip(marks - 1, 0, n), [n])))
+    for i0, i1 in zip(bounds[:-1], bounds[1:], strict=True):
+        if i1 > i0:
+            yield int(i0), int(i1)
+
+
+def _is_punct(b: np.ndarray, *, lowered: bool) -> np.ndarray:
+    """ASCII punctuation (printable, not a letter or digit), with uint8 arithmetic only."""
+    printable = (b - np.uint8(33)) < np.uint8(94)
+    digit = (b - np.uint8(48)) < np.uint8(10)
+    lower = (b - np.uint8(97)) < np.uint8(26)
+    out = printable & ~digit & ~lower
+    if not lowered:
+        out &= ~((b - np.uint8(65)) < np.uint8(26))
+    return out
+
+
+def _unicode_pass(series: pl.Series, options: Normalization) -> pl.Series:
+    """NFKC, Unicode lowercase and Unicode punctuation, only on rows that are not plain ASCII."""
+    if not (options.nfkc or options.case or options.punctuation):
+        return series
+    wide = (series.str.len_bytes() != series.str.len_chars()).fill_null(False)
+    if not wide.any():
+        return series
+    index = wide.arg_true()
+    sub = series.gather(index)
+    if options.nfkc:
+        sub = sub.str.normalize("NFKC")
+    if options.case:
+        sub = sub.str.to_lowercase()
+    if options.punctuation:
+        sub = sub.str.replace_all(r"\p{P}+", " " if options.whitespace else "")
+    if options.whitespace:
+        sub = sub.str.replace_all(r"\s+", " ")
+    out = series.clone()
+    out.scatter(index, sub)
+    return out
+
+
+def normalize(series: pl.Series, options: Normalization | None = None) -> pl.Series:
+    """The normalized key of each row (a String series of the same length; null -> "")."""
+    options = options or Normalization()
+    series = series.cast(pl.String).fill_null("")
+    series = _unicode_pass(series, options)
+    data, offsets = arrow_buffers(series)
+    if not (options.case or options.whitespace or options.punctuation):
+        return series.rename("key")
+    out_parts: list[np.ndarray] = []
+    counts = np.zeros(len(offsets) - 1, dtype=np.int64)
+    collapse = options.whitespace
+    for i0, i1 in _doc_chunks(offsets):
+        lo, hi = int(offsets[i0]), int(offsets[i1])
+        b = data[lo:hi]
+        if options.case:
+            upper = (b - np.uint8(65)) < np.uint8(26)
+            b = b + (upper.view(np.uint8) << np.uint8(5))
+        starts = offsets[i0:i1] - lo
+        if collapse:
+            sep = b <= np.uint8(32)
+            if options.punctuation:
+                sep |= _is_punct(b, lowered=options.case)
+            prev = np.empty_like(sep)
+            if len(sep):
+                prev[0] = True
+                prev[1:] = sep[:-1]
+                nonempty = starts[starts < len(sep)]
+                prev[nonempty] = True
+            keep = ~(sep & prev)
+            b = np.where(sep, np.uint8(32), b)
+        elif options.punctuation:
+            keep = ~_is_punct(b, lowered=options.case)
+        else:
+            keep = np.ones(len(b), dtype=bool)
+        kept = b[keep]
+        ends = offsets[i0 + 1 : i1 + 1] - lo
+        # kept bytes per row (a padding byte makes every start a valid reduceat index)
+        padded = np.zeros(len(keep) + 1, dtype=np.uint8)
+        padded[:-1] = keep
+        chunk_counts = np.add.reduceat(padded, starts, dtype=np.int64)
+        chunk_counts[ends == starts] = 0
+        if collapse and len(kept):
+            # a single trailing space may remain when the row ended with separators
+            local_end = np.cumsum(chunk_counts)
+            trailing = (chunk_counts > 0) & (kept[np.maximum(local_end - 1, 0)] == 32)
+            if trailing.any():
+                mask = np.ones(len(kept), dtype=bool)
+                mask[local_end[trailing] - 1] = False
+                kept = kept[mask]
+                chunk_counts = chunk_counts - trailing
+        counts[i0:i1] = chunk_counts
+        out_parts.append(kept)
+    new_data = np.concatenate(out_parts) if out_parts else np.zeros(0, dtype=np.uint8)
+    new_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return from_buffers(new_data, new_offsets, "key")

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+
+import polars as pl
+from rich.text import Text
+from textual.widgets import DataTable, Static, TabbedContent
+
+from studio.engine.recipe import run_recipe
+from studio.engine.steps.base import ID
+from studio.engine.steps.dedup import DedupNormalized, LabelConflicts
+from studio.tui.app import StudioApp
+from studio.tui.panes.clean import CleanPane, word_diff
+
+ROWS = [
+    {"text": "Hello world, how are you?", "label": "greet"},
+    {"text": "Something else entirely", "label": "other"},
+    {"text": "hello   WORLD how are you", "label": "greet"},
+    {"text": "[bold]markup[/] is data", "label": "other"},
+    {"text": "HELLO world how are you!!", "label": "smalltalk"},
+    {"text": "A third unique row", "label": "other"},
+]
+
+
+def _write(tmp_path):  # noqa: ANN001, ANN202
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS), encoding="utf-8")
+    return path
+
+
+async def settle(app: StudioApp, pilot, done) -> None:  # noqa: ANN001
+    """Let messages and workers run until `done()` holds (fails after ~10 s)."""
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if done():
+            return
+    raise AssertionError("the app did not settle")
+
+
+async def _open_clean(app: StudioApp, pilot) -> CleanPane:  # noqa: ANN001
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app.query_one("#tabs", TabbedContent).active = "tab-clean"
+    await pilot.pause()
+    pane = app.query_one(CleanPane)
+    pane.query_one("#dup-clusters", DataTable).focus()
+    await pilot.pause()
+    return pane
+
+
+async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        assert pane.query_one("#dup-column").value == "text"
+        await pilot.press("f")
+        await settle(app, pilot, lambda: pane.clusters is not None)
+        table = pane.query_one("#dup-clusters", DataTable)
+        assert table.row_count == 1
+        assert pane.clusters is not None
+        assert pane._member_ids(0) == [0, 2, 4]
+        # default keep policy keeps the first row; show the next member and keep it instead
+        left_text = pane.query_one("#dup-left", Static).render()
+        assert "key: hello world how are you" in str(left_text)  # the normalized key
+        await pilot.press("n")
+        await pilot.pause()
+        assert "row 4" in str(pane.query_one("#dup-right-title", Static).render())
+        await pilot.press("k")
+        await pilot.pause()
+        assert pane.overrides() == ((0, 4),)
+        await pilot.press("x")
+        ws = app.workspace
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 1)
+        assert ws.frame.collect()[ID].to_list() == [1, 3, 4, 5]
+        step = ws.steps[-1]
+        assert isinstance(step, DedupNormalized) and step.overrides == ((0, 4),)
+        reasons = dict(ws.removed().select(ID, "reason").iter_rows())
+        assert reasons[0] == "normalized duplicate of row 4"
+        # the saved recipe replays to the same rows headless
+        recipe_path = tmp_path / "r.recipe.json"
+        ws.recipe().save(recipe_path)
+        from studio.engine.io import load_dataset
+        from studio.engine.recipe import Recipe
+
+        replayed, _ = run_recipe(load_dataset(path).frame, Recipe.load(recipe_path))
+        assert replayed.equals(ws.frame.collect())
+
+
+async def test_reject_keeps_every_row(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot, lambda: pane.clusters is not None)
+        await pilot.press("r", "x")
+        ws = app.workspace
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 1)
+        assert app.workspace is not None and app.workspace.rows == len(ROWS)
+        assert app.workspace.steps[-1].overrides == ((0, -1),)  # type: ignore[attr-defined]
+
+
+async def test_label_conflicts_majority(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-labels"
+        await pilot.pause()
+        pane.query_one("#lab-find").press()
+        await settle(app, pilot, lambda: pane.conflicts is not None)
+        assert pane.query_one("#label-groups", DataTable).row_count == 2
+        pane.query_one("#lab-apply").press()
+        await settle(app, pilot, lambda: bool(app.workspace.steps))  # type: ignore[union-attr]
+        assert isinstance(app.workspace.steps[-1], LabelConflicts)  # type: ignore[union-attr]
+        texts = app.workspace.frame.collect()["label"].to_list()  # type: ignore[union-attr]
+        assert "smalltalk" not in texts and texts.count("greet") == 2
+
+
+async def test_cleaning_ops_apply_in_order(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "h.jsonl"
+    path.write_text(json.dumps({"text": "  <b>Fish &amp; chips</b>  "}) + "\n", encoding="utf-8")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-ops"
+        await pilot.pause()
+        pane.query_one("#op-html").value = True
+        pane.query_one("#op-strip").value = True
+        pane.query_one("#ops-apply").press()
+        ws = app.workspace
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 2 and not pane._queue)
+        assert ws.frame.collect()["text"].to_list() == ["Fish & chips"]
+
+
+def test_word_diff_marks_changed_words_and_keeps_markup_literal() -> None:
+    left, right = word_diff("the [bold]cat[/] sat", "the [bold]dog[/] sat")
+    assert isinstance(left, Text) and left.plain == "the [bold]cat[/] sat"
+    changed = [left.plain[s.start : s.end] for s in left.spans]
+    assert changed == ["[bold]cat[/]"]
+    assert [right.plain[s.start : s.end] for s in right.spans] == ["[bold]dog[/]"]
+    assert pl.Series([left.plain]).len() == 1
