@@ -8,6 +8,7 @@ pure arithmetic on the counts and runs on the UI thread.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,8 @@ class BalancePane(Pane):
         self.preview: dict[Any, int] | None = None
         self._label = ""
         self._columns: list[str] = []
+        self._counting = False
+        self._dirty = False
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -175,43 +178,53 @@ class BalancePane(Pane):
                 stratify = self.query_one("#split-stratify", Select)
                 if stratify.is_blank():
                     stratify.value = current
+        self.request_count()
+
+    def request_count(self) -> None:
+        """Count classes in a worker; while one runs, remember to count again when it ends
+        (not an exclusive worker: cancelling would waste the work done so far)."""
+        if self._counting:
+            self._dirty = True
+            return
+        self._counting = True
+        self._dirty = False
         self.count_classes(self._label)
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="balance-counts",
-        description="counting classes",
-    )
+    @work(thread=True, exit_on_error=False, group="balance-counts", description="counting classes")
     def count_classes(self, label: str) -> None:
-        workspace = self.workspace
-        if workspace is None:
-            return
-        frame = workspace.frame
-        schema = frame.collect_schema()
-        counts: dict[Any, int] | None = None
-        nulls = 0
-        if label and label in schema:
-            series = frame.select(label).collect()[label]
-            classes = classes_of(series)
-            counts, nulls = classes.count_map(), classes.nulls
-        if get_current_worker().is_cancelled:
-            return
-        table = None
-        if SPLIT in schema:
-            table = split_counts(frame, label if label in schema else "")
-        if get_current_worker().is_cancelled:
-            return
-        self.app.call_from_thread(self._show_counts, label, counts, nulls, table)
+        result: tuple[str, dict[Any, int] | None, int, pl.DataFrame | None] | None = None
+        try:
+            workspace = self.workspace
+            if workspace is None:
+                return
+            frame = workspace.frame
+            schema = frame.collect_schema()
+            counts: dict[Any, int] | None = None
+            nulls = 0
+            if label and label in schema:
+                classes = classes_of(frame.select(label).collect()[label])
+                counts, nulls = classes.count_map(), classes.nulls
+            if get_current_worker().is_cancelled:
+                return
+            table = (
+                split_counts(frame, label if label in schema else "") if SPLIT in schema else None
+            )
+            result = (label, counts, nulls, table)
+        finally:
+            if self.app.is_running:
+                with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+                    self.app.call_from_thread(self._count_done, result)
 
-    def _show_counts(
-        self, label: str, counts: dict[Any, int] | None, nulls: int, table: pl.DataFrame | None
+    def _count_done(
+        self, result: tuple[str, dict[Any, int] | None, int, pl.DataFrame | None] | None
     ) -> None:
-        if label != self._label:
+        self._counting = False
+        if self._dirty:
+            self.request_count()
             return
-        self.counts = counts
-        self.nulls = nulls
+        if result is None or result[0] != self._label:
+            return
+        _, self.counts, self.nulls, table = result
         self._render_split(table)
         self.refresh_preview()
 
@@ -305,7 +318,7 @@ class BalancePane(Pane):
             self._label = value
             self.counts = None
             self.refresh_preview()
-            self.count_classes(value)
+            self.request_count()
 
     @on(Select.Changed, "#balance-strategy")
     @on(Input.Changed, "#balance-target")
