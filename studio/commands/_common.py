@@ -27,8 +27,9 @@ def add_output(parser: argparse.ArgumentParser, *, required: bool = True) -> Non
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
 
 
-def open_input(path: str) -> Dataset:
-    dataset = load_dataset(path)
+def open_input(path: str, options: dict[str, object] | None = None) -> Dataset:
+    """Open PATH (with a recipe's load options, so a replay reads it as the app did)."""
+    dataset = load_dataset(path, **(options or {}))
     for problem in dataset.problems[:20]:
         print(f"warning: {problem}", file=sys.stderr)
     if len(dataset.problems) > 20:

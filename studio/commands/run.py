@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     recipe = Recipe.load(args.recipe)
-    dataset = open_input(args.path)
+    dataset = open_input(args.path, dict(recipe.source.get("options") or {}))
     out, results = run_recipe(dataset.frame, recipe)
     print_results(results)
     write_output(out, args, dataset)

@@ -369,6 +369,12 @@ class StudioApp(App[None]):
             return
         self.apply_step(message.step)
 
+    def marked_ids(self) -> set[int]:
+        """The rows marked in Browse (the Augment pane's "marked rows" scope)."""
+        browse = self.query("#pane-browse")
+        table = getattr(browse.first(), "table", None) if browse else None
+        return set(getattr(table, "marked", ()) or ())
+
     @on(OpenRows)
     def _on_open_rows(self, message: OpenRows) -> None:
         """A pane asks to see rows (e.g. behind a figure): show them in Browse."""

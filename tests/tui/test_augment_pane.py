@@ -62,3 +62,21 @@ async def test_rule_based_run_for_chosen_classes(tmp_path) -> None:  # noqa: ANN
         new = frame.filter(frame["aug_method"].is_not_null())
         assert new.height > 0 and set(new["label"].to_list()) == {"b"}
         assert "new rows" in str(pane.query_one("#aug-status", Static).content)
+
+
+async def test_marked_rows_scope_augments_only_the_rows_marked_in_browse(tmp_path) -> None:  # noqa: ANN001
+    app = StudioApp([str(_data(tmp_path))])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        app.query_one("#pane-browse").table.marked.update({1, 2})
+        app.show_tab("augment")
+        pane = app.query_one("#pane-augment")
+        pane.query_one("#aug-scope", Select).value = "marked"
+        pane.query_one("#aug-per-row", Input).value = "3"
+        await pilot.pause()
+        pane.action_run()
+        await _settle(app, pilot)
+        frame = app.workspace.frame.collect()
+        new = frame.filter(frame["aug_method"].is_not_null())
+        assert new.height > 0
+        assert set(new["aug_source"].to_list()) <= {1, 2}
