@@ -336,7 +336,7 @@ def build_report(
             "near_duplicate_rate",
             "Near-duplicate rate",
             near.len() / max(rows, 1),
-            f"{near.len():,} rows (MinHash, Jaccard ≥ 0.8)",
+            f"{near.len():,} rows (MinHash LSH, verified similarity ≥ 0.8)",
             near,
         )
     sections.append(dups)
@@ -501,12 +501,17 @@ def text_expr_name(shape: Shape, schema: pl.Schema, pool: pl.DataFrame) -> str:
 
 
 def _near_duplicates(data: pl.DataFrame, shape: Shape, text: pl.Expr) -> pl.Series | None:
-    """Ids of rows that near-duplicate an earlier row, when the MinHash kernel is available."""
+    """Ids of rows that near-duplicate an earlier row (the Clean pane's MinHash kernel)."""
     try:
-        from studio.engine.dedup import near_duplicate_ids  # type: ignore[attr-defined]
+        from studio.engine.dedup.minhash import near_duplicates
     except ImportError:
         return None
-    return near_duplicate_ids(data.select(ID, text.alias("__text")), "__text")
+    if data.height < 2:
+        return data[ID].head(0)
+    clusters = near_duplicates(data.select(text).to_series(), data[ID].to_numpy())
+    label = pl.Series("label", clusters.label)
+    repeat = (label >= 0) & ~label.is_first_distinct()
+    return data[ID].filter(repeat)
 
 
 def _language_mix(keyed: pl.DataFrame, seed: int) -> dict[str, int] | None:

@@ -81,3 +81,20 @@ def test_split_leaks_are_found() -> None:
 
     rep = build_report(frame, detect_shape(frame), label_errors=False, languages=False)
     assert rep.figure("split_leaks").ids == [2]
+
+
+def test_near_duplicate_rate_counts_planted_near_copies(tmp_path) -> None:  # noqa: ANN001
+    base = [
+        f"the quick brown fox number {i} jumps over the lazy dog near the river bank today"
+        for i in range(20)
+    ]
+    words = base[3].split()
+    words[-1] = "tonight"
+    rows = [{"text": t} for t in base] + [{"text": " ".join(words)}]
+    path = tmp_path / "n.jsonl"
+    write_jsonl(path, rows)
+    ds = load_dataset(path)
+    rep = build_report(ds.frame, ds.shape, label_errors=False, languages=False)
+    near = rep.figure("near_duplicate_rate")
+    assert near is not None and 20 in near.ids
+    assert rep.figure("duplicate_rate").ids == []

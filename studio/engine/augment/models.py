@@ -9,6 +9,7 @@ Generation is seeded per batch, and batches are fixed by the input, so replays r
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,14 +45,27 @@ def load_seq2seq(name: str, device: str = "") -> tuple[Any, Any]:
     with _LOCK:
         if key in _MODELS:
             return _MODELS[key]
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(name)
-            model = AutoModelForSeq2SeqLM.from_pretrained(name)
-        except OSError as exc:
+        # the local folder or cache first; the hub only when it can be reached at all, so an
+        # offline box fails at once instead of sitting through the hub client's retries
+        from studio.engine.tokens import _hub_resolves
+
+        attempts = [True]
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        if not os.path.isdir(name) and not offline and _hub_resolves():
+            attempts.append(False)
+        error: Exception | None = None
+        for local_only in attempts:
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_only)
+                model = AutoModelForSeq2SeqLM.from_pretrained(name, local_files_only=local_only)
+                break
+            except Exception as exc:  # OSError, ValueError, network errors
+                error = exc
+        else:
             raise StepError(
                 f"Cannot load the model {name!r}: it is neither a local folder nor in the Hugging Face cache "
                 f"(offline). Download it first (huggingface-cli download {name}) or pass a local path."
-            ) from exc
+            ) from error
         model.to(device)
         model.eval()
         _MODELS[key] = (tokenizer, model)

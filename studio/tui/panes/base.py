@@ -24,6 +24,12 @@ class Pane(Container):
     def workspace_changed(self) -> None:
         """Refresh from `self.workspace` (called on the UI thread; start workers for long work)."""
 
+    def on_worker_state_changed(self, event) -> None:  # noqa: ANN001
+        """Worker state changes do not bubble: hand the pane's to the app's one error router."""
+        route = getattr(self.app, "route_worker_state", None)
+        if route is not None:
+            route(event)
+
     def shown(self) -> bool:
         """True when this pane's tab is the one on screen (hidden panes defer heavy work)."""
         node = self
