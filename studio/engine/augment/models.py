@@ -67,7 +67,7 @@ def load_seq2seq(name: str, device: str = "") -> tuple[Any, Any]:
                 f"(offline). Download it first (huggingface-cli download {name}) or pass a local path."
             ) from error
         model.to(device)
-        model.eval()
+        model.train(False)  # inference mode (dropout off)
         _MODELS[key] = (tokenizer, model)
         return tokenizer, model
 
