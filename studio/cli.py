@@ -17,16 +17,20 @@ from types import ModuleType
 from studio.engine.errors import StudioError
 
 
-def _commands() -> dict[str, ModuleType]:
+def _command_names() -> list[str]:
+    """Command module names, found without importing them (a command's name is its module's)."""
     import studio.commands as package
 
-    found: dict[str, ModuleType] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        found[getattr(module, "NAME", info.name)] = module
-    return found
+    return sorted(
+        i.name for i in pkgutil.iter_modules(package.__path__) if not i.name.startswith("_")
+    )
+
+
+def _commands(only: str | None = None) -> dict[str, ModuleType]:
+    """Import the command modules (just `only` when given: heavy imports stay out of the
+    commands that do not need them, e.g. `studio info`)."""
+    names = [only] if only else _command_names()
+    return {name: importlib.import_module(f"studio.commands.{name}") for name in names}
 
 
 def _tui_parser() -> argparse.ArgumentParser:
@@ -41,10 +45,10 @@ def _tui_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="studio", description="Dataset Studio, headless.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in _commands().items():
+    for name, module in _commands(only).items():
         sp = sub.add_parser(
             name, help=getattr(module, "HELP", ""), description=getattr(module, "HELP", "")
         )
@@ -55,9 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = _commands()
+    commands = _command_names()
     if argv and argv[0] in commands:
-        parser = build_parser()
+        parser = build_parser(argv[0])
         args = parser.parse_args(argv)  # argparse exits 2 on usage errors
         try:
             return int(args._module.run(args) or 0)

@@ -1,1 +1,2 @@
-"""Headless commands, one module each: NAME (optional), HELP, add_arguments(parser), run(args)."""
+"""Headless commands, one module each (the command is named after its module): HELP,
+add_arguments(parser), run(args) -> int."""
