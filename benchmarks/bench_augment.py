@@ -22,42 +22,12 @@ from benchmarks.harness import self_peak_rss_mb
 from studio.engine.steps.augment import AugmentEda
 from studio.engine.steps.augment_models import AugmentModel
 from studio.engine.steps.base import ID
+from tests.tiny_models import tiny_t5
 
 
 def frame(n: int) -> pl.DataFrame:
     df = instruction_frame(n, seed=3).select(pl.col("instruction").alias("text"), "label")
     return df.with_row_index(ID).with_columns(pl.col(ID).cast(pl.UInt64))
-
-
-def tiny_model(folder: Path, texts: list[str]) -> str:
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
-
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(
-        texts, trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"], vocab_size=8000)
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
-    )
-    fast.save_pretrained(folder)
-    torch.manual_seed(0)
-    config = T5Config(
-        vocab_size=len(fast),
-        d_model=64,
-        d_ff=128,
-        d_kv=16,
-        num_layers=2,
-        num_decoder_layers=2,
-        num_heads=4,
-        pad_token_id=fast.pad_token_id,
-        eos_token_id=fast.eos_token_id,
-        decoder_start_token_id=fast.pad_token_id,
-    )
-    T5ForConditionalGeneration(config).save_pretrained(folder)
-    return str(folder)
 
 
 def main() -> None:
@@ -81,7 +51,9 @@ def main() -> None:
         )
     df = frame(args.model_rows)
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or tiny_model(Path(tmp), df["text"].to_list())
+        model = args.model or str(
+            tiny_t5(Path(tmp), texts=df["text"].to_list(), width=64, layers=2)
+        )
         step = AugmentModel(
             method="paraphrase",
             model=model,

@@ -17,14 +17,14 @@ SENTENCES = [
 ]
 
 
-def train_tokenizer(folder: Path):  # noqa: ANN201
+def train_tokenizer(folder: Path, texts: list[str] | None = None):  # noqa: ANN201
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     trainer = trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"])
-    tok.train_from_iterator(SENTENCES * 3, trainer)
+    tok.train_from_iterator(texts or SENTENCES * 3, trainer)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
     )
@@ -32,21 +32,24 @@ def train_tokenizer(folder: Path):  # noqa: ANN201
     return fast
 
 
-def tiny_t5(folder: Path, seed: int = 0) -> Path:
+def tiny_t5(
+    folder: Path, seed: int = 0, texts: list[str] | None = None, width: int = 16, layers: int = 1
+) -> Path:
+    """A random-weight T5; the benchmark builds a wider one on its own texts."""
     import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
     folder.mkdir(parents=True, exist_ok=True)
-    tok = train_tokenizer(folder)
+    tok = train_tokenizer(folder, texts)
     torch.manual_seed(seed)
     config = T5Config(
         vocab_size=len(tok),
-        d_model=16,
-        d_ff=32,
-        d_kv=8,
-        num_layers=1,
-        num_decoder_layers=1,
-        num_heads=2,
+        d_model=width,
+        d_ff=width * 2,
+        d_kv=max(8, width // 4),
+        num_layers=layers,
+        num_decoder_layers=layers,
+        num_heads=2 if width <= 16 else 4,
         pad_token_id=tok.pad_token_id,
         eos_token_id=tok.eos_token_id,
         decoder_start_token_id=tok.pad_token_id,

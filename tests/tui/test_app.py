@@ -306,6 +306,10 @@ async def test_no_path_opens_the_picker(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)
+        for _ in range(50):  # the picker lists the folder after it mounts
+            if app.screen.entries:
+                break
+            await pilot.pause(0.05)
         names = [p.name for p in app.screen.entries]
         assert names == ["a.csv", "b.jsonl"]
         await pilot.press("down", "enter")

@@ -36,7 +36,7 @@ def load_encoder(name: str) -> tuple[object, object]:
             raise StepError(
                 f"Could not load the encoder {name!r}: {str(exc).splitlines()[0]}"
             ) from exc
-        model.eval()
+        model.train(False)  # inference mode (dropout off)
         _MODELS[name] = (tokenizer, model)
         return tokenizer, model
 
