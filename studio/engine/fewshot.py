@@ -51,11 +51,7 @@ if TYPE_CHECKING:
     from studio.engine.tokens import TokenCounter
 
 MODES = ("random", "diverse", "marked")
-MODE_TITLES = {
-    "random": "random (seeded)",
-    "diverse": "diverse (across clusters)",
-    "marked": "marked rows (by hand)",
-}
+MODE_TITLES = {"random": "random", "diverse": "diverse", "marked": "marked rows"}
 DEFAULT_TEMPLATE = "Answer like the examples.\n\n{exemplars}\n\nInput: {input}\nOutput:"  # noqa: RUF027
 DEFAULT_EXEMPLAR = "Input: {input}\nOutput: {output}"  # noqa: RUF027
 EXEMPLAR_SEPARATOR = "\n\n"
