@@ -10,7 +10,8 @@ Selection (`select_pack`), in this order so that prompts are refined against the
    mode keeps the same evaluation rows.
 2. the exemplars come from the remaining rows only: `random` (seeded), `diverse` (the Select
    pane's clustering of the input text into k clusters, one row per cluster, via
-   `select.cluster_texts` + `select.diverse_positions`) or `marked` (the given row ids). With
+   `select.cluster_texts` + `select.diverse_positions`, on a seeded sample of at most
+   `DIVERSE_POOL` rows per label) or `marked` (the given row ids). With
    `per_label`, k exemplars are chosen for each value of that column (diverse within a label).
    Exemplars are shown in a seeded random order (marked rows keep their order).
 
@@ -58,6 +59,8 @@ EXEMPLAR_SEPARATOR = "\n\n"
 PROMPT_FIELDS = ("exemplars", "input", "labels", "k")
 EXEMPLAR_FIELDS = ("input", "output", "label", "n")
 DEFAULT_CONTEXT = 4096
+DIVERSE_POOL = 1_500
+"""Diverse mode clusters at most this many rows of a label (a seeded sample of bigger ones)."""
 ROLE = "fewshot"
 """Column the `fewshot.pack` step writes: `exemplar` or `eval`."""
 FILES = ("PROMPT.md", "exemplars.jsonl", "eval.jsonl", "fewshot.recipe.json")
@@ -225,12 +228,17 @@ def _label_strings(series: pl.Series) -> np.ndarray:
 
 
 def _groups(labels: np.ndarray | None, positions: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(label, positions in row order) for each label among `positions`, labels sorted."""
     if labels is None:
         return [("", positions)]
-    out: dict[str, list[int]] = {}
-    for pos in positions.tolist():
-        out.setdefault(str(labels[pos]), []).append(pos)
-    return [(k, np.asarray(v, dtype=np.int64)) for k, v in sorted(out.items())]
+    if len(positions) == 0:
+        return []
+    names, codes = np.unique(labels[positions].astype(str), return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    return [
+        (str(names[codes[part[0]]]), positions[part]) for part in np.split(order, cuts) if len(part)
+    ]
 
 
 def draw_eval(
@@ -289,19 +297,31 @@ def select_pack(frame: pl.LazyFrame, step: FewShotPack) -> Selection:
         pool = np.flatnonzero(~in_eval)
         rng = np.random.default_rng([step.seed, 1])
         parts: list[np.ndarray] = []
-        texts = None
-        if step.mode == "diverse":
-            report(0.2, 1, "clustering for diverse exemplars")
-            texts = _cluster_texts(frame, step.input_source(frame.collect_schema()))
+        plans: list[tuple[np.ndarray, int]] = []
         for name, members in _groups(labels, pool):
-            check_cancelled()
             take = min(step.k, len(members))
             if take < step.k and labels is not None:
                 notes.append(f"label {name!r} has only {len(members)} row(s) outside evaluation")
             if take == len(members):
                 parts.append(members)
-            elif step.mode == "diverse" and texts is not None:
-                group_texts = texts["__text"].gather(members).to_list()
+            elif step.mode == "diverse":
+                # clustering a seeded sample of a big group finds the same kinds of rows
+                if len(members) > DIVERSE_POOL:
+                    members = _choose(rng, members, DIVERSE_POOL)
+                plans.append((members, take))
+            else:
+                parts.append(_choose(rng, members, take))
+        if plans:
+            report(0.2, 1, "clustering for diverse exemplars")
+            needed = np.unique(np.concatenate([m for m, _ in plans]))
+            texts = _cluster_texts(
+                frame.filter(id_in(pl.Series(ids[needed], dtype=pl.UInt64))),
+                step.input_source(frame.collect_schema()),
+            )
+            text_of_id = dict(zip(texts[ID].to_list(), texts["__text"].to_list(), strict=True))
+            for members, take in plans:
+                check_cancelled()
+                group_texts = [text_of_id.get(int(i), "") for i in ids[members]]
                 try:
                     found = cluster_texts(ids[members], group_texts, k=take, seed=step.seed)
                     picked = diverse_positions(found.labels, found.k, take, step.seed)
@@ -309,8 +329,6 @@ def select_pack(frame: pl.LazyFrame, step: FewShotPack) -> Selection:
                 except StepError:  # e.g. no words to cluster on: fall back to a seeded sample
                     notes.append("too little text to cluster; exemplars drawn at random")
                     parts.append(_choose(rng, members, take))
-            else:
-                parts.append(_choose(rng, members, take))
         chosen = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         chosen = chosen[np.random.default_rng([step.seed, 2]).permutation(len(chosen))]
         if len(chosen) == 0:
@@ -446,8 +464,9 @@ def build_pack(frame: pl.LazyFrame, step: FewShotPack, selection: Selection | No
     schema = frame.collect_schema()
     step.validate(schema)
     selection = selection or select_pack(frame, step)
-    exemplars = _rows(frame, selection.exemplar_ids, step)
-    evaluation = _rows(frame, selection.eval_ids, step).drop("label")
+    both = _rows(frame, selection.exemplar_ids + selection.eval_ids, step)
+    exemplars = both.head(len(selection.exemplar_ids))
+    evaluation = both.slice(len(selection.exemplar_ids)).drop("label")
     if step.per_label:
         labels = sorted(
             frame.select(pl.col(step.per_label).cast(pl.String).fill_null("(none)").unique())
