@@ -67,6 +67,9 @@ class Dataset:
 
     @property
     def name(self) -> str:
+        if self.combined:
+            n = len(self.combined.get("sources") or ())  # type: ignore[arg-type]
+            return f"{n} source{'' if n == 1 else 's'}"
         if len(self.paths) == 1:
             return Path(self.paths[0]).name
         return f"{Path(self.paths[0]).parent.name or '.'} ({len(self.paths)} files)"

@@ -202,7 +202,10 @@ def sample_mixture(
     if not repeats:
         return out
     multiplicity = np.bincount(np.concatenate(repeats), minlength=df.height)
-    idx = np.repeat(np.arange(df.height), multiplicity)
+    # gather only from the rows that are repeated (a gather over the whole, many-chunked
+    # frame would rechunk every column first)
+    repeated = multiplicity > 0
+    idx = np.repeat(np.arange(int(repeated.sum())), multiplicity[repeated])
     start = int(df[ID].max() or 0) + 1 if df.height else 0  # type: ignore[arg-type]
     if COPY_OF in df.columns:
         df = df.with_columns(pl.col(COPY_OF).cast(pl.UInt64))
@@ -210,7 +213,7 @@ def sample_mixture(
     else:
         df = df.with_columns(pl.lit(None, dtype=pl.UInt64).alias(COPY_OF))
         out = out.with_columns(pl.lit(None, dtype=pl.UInt64).alias(COPY_OF))
-    copies = take_rows(df, idx).with_columns(
+    copies = take_rows(df.filter(pl.Series(repeated)), idx).with_columns(
         pl.coalesce(COPY_OF, ID).alias(COPY_OF),
         pl.Series(ID, np.arange(start, start + len(idx), dtype=np.uint64)),
     )
@@ -350,7 +353,14 @@ def tokens_per_row(
 def preview(
     frame: pl.LazyFrame, plan: Plan, column: str = "task", tokenizer: str | None = None
 ) -> MixPreview:
+    """Rows and (estimated or counted) training tokens per task of the mixture `plan`."""
     means, label, estimated = tokens_per_row(frame, column, tokenizer)
+    return preview_from(plan, means, label, estimated)
+
+
+def preview_from(plan: Plan, means: Mapping[str, float], label: str, estimated: bool) -> MixPreview:
+    """The preview from mean tokens per row of each task (pure arithmetic: the TUI recomputes
+    it on every keystroke from means counted once in a worker)."""
     rows_out = sum(plan.targets.values())
     tokens = {t: plan.targets[t] * means.get(t, 0.0) for t in plan.sizes}
     total_tokens = sum(tokens.values())

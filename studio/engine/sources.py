@@ -376,7 +376,7 @@ def map_frame(
             input_ = _text(used.get("input"))
         exprs = [
             instruction.alias("instruction"),
-            input_.fill_null("").alias("input"),
+            (input_ if "input" in used else pl.lit("")).alias("input"),
             output.alias("output"),
         ]
         if "system" in used:
@@ -465,10 +465,12 @@ def combine(
     *,
     shape: str = "auto",
     loaded: dict[int, Dataset] | None = None,
+    prepared: dict[int, tuple[Dataset, pl.LazyFrame | pl.DataFrame]] | None = None,
 ) -> Combined:
     """Load, transform and map every source, and stack them into one Dataset with a `task`.
 
-    `loaded` may hold already-open datasets by spec position (the TUI's current workspace).
+    `loaded` may hold already-open datasets by spec position; `prepared` open datasets with
+    their frame after the spec's steps already applied (the TUI's current workspace).
     """
     from studio.engine.io import load_dataset
     from studio.engine.recipe import Recipe, run_recipe
@@ -478,43 +480,59 @@ def combine(
     if shape not in SHAPES:
         raise StudioError(f"Unknown common shape {shape!r}: use {', '.join(SHAPES)}.")
     reports: list[SourceReport] = []
-    prepared: list[tuple[SourceSpec, Dataset, pl.DataFrame, dict[str, str]] | None] = []
+    items: list[tuple[SourceSpec, Dataset, pl.LazyFrame, dict[str, str]] | None] = []
     problems: list[Problem] = []
     for index, spec in enumerate(specs):
         report = SourceReport(path=spec.path, task=spec.task_name)
         reports.append(report)
+        ready = (prepared or {}).get(index)
         try:
-            dataset = (loaded or {}).get(index) or load_dataset(spec.path, **dict(spec.options))
+            dataset = (
+                ready[0]
+                if ready is not None
+                else (loaded or {}).get(index) or load_dataset(spec.path, **dict(spec.options))
+            )
         except LoadError as exc:
             report.ok = False
             report.problems.append(f"could not open: {exc}")
             problems.append(Problem(spec.path, None, f"could not open: {exc}"))
-            prepared.append(None)
+            items.append(None)
             continue
         problems.extend(dataset.problems)
         report.rows_loaded = dataset.rows
-        frame: pl.DataFrame
+        # stay lazy where we can: the mapping then reads only the columns it uses
+        lazy: pl.LazyFrame
         try:
-            if spec.steps:
-                frame, _ = run_recipe(dataset.frame, Recipe(steps=list(spec.steps)))
+            if ready is not None:
+                lazy = ready[1].lazy()
+            elif spec.steps:
+                lazy = run_recipe(dataset.frame, Recipe(steps=list(spec.steps)))[0].lazy()
             else:
-                frame = dataset.frame.collect()
+                lazy = dataset.frame
+            schema = lazy.collect_schema()
         except StudioError as exc:
             report.ok = False
             report.problems.append(f"its steps failed: {exc}")
-            prepared.append(None)
+            items.append(None)
             continue
-        report.rows = frame.height
-        detected = dataset.shape if not spec.steps else detect_shape(frame)
+        transformed = ready is not None or bool(spec.steps)
+        detected = detect_shape(lazy) if transformed else dataset.shape
+        if transformed and dataset.options:
+            opts = {
+                k: v
+                for k, v in dataset.options.items()
+                if (k == "kind") or (k in ("text", "label") and v in schema)
+            }
+            detected = detected.with_overrides(**opts)  # type: ignore[arg-type]
         report.kind = detected.kind
-        report.columns = tuple(c for c in frame.columns if c != ID)
-        used = _resolve_fields(spec, detected, frame.schema, report)
+        report.columns = tuple(c for c in schema.names() if c != ID)
+        used = _resolve_fields(spec, detected, schema, report)
         report.used = dict(used)
         if not used:
             report.ok = False
             report.problems.append("no column maps onto the common shape")
-        prepared.append((spec, dataset, frame, used) if report.ok else None)
-    good = [p for p in prepared if p is not None]
+        items.append((spec, dataset, lazy, used) if report.ok else None)
+    good = [p for p in items if p is not None]
     if not good:
         lines = "; ".join(f"{r.name}: {', '.join(r.problems)}" for r in reports)
         raise LoadError(f"No source maps onto a common shape ({lines}).")
@@ -524,10 +542,11 @@ def combine(
     parts: list[pl.DataFrame] = []
     origins: list[Origin] = []
     offset = 0
-    for report, item in zip(reports, prepared, strict=True):
+    for report, item in zip(reports, items, strict=True):
         if item is None:
             continue
-        spec, dataset, frame, used = item
+        spec, dataset, lazy, used = item
+        schema = lazy.collect_schema()
         needed = _needed(common, used)
         report.missing = tuple(f for f in needed if f not in used)
         if "messages" in used and common == "alpaca":
@@ -536,20 +555,18 @@ def combine(
                 for f in ALPACA_FIELDS
                 if f in used
             )
-        if common == "alpaca" and "messages" not in used and "input" not in used:
-            pass  # input is optional
         report.ignored = tuple(c for c in report.columns if c not in set(used.values()))
-        mapped = map_frame(frame.lazy(), used, common, frame.schema)
+        mapped = map_frame(lazy, used, common, schema)
         if with_system and "system" not in mapped.collect_schema().names():
             mapped = mapped.with_columns(pl.lit(None, dtype=pl.String).alias("system"))
         part = mapped.with_columns(
             (pl.col(ID).cast(pl.UInt64) + offset).alias(ID),
             pl.lit(report.task, dtype=pl.String).alias(TASK),
         ).collect()
+        report.rows = part.height
         report.empty = _empty_counts(part, common)
         if common == "alpaca" and "messages" in used:
-            turns = frame[used["messages"]].list.len()
-            many = int((turns > 2).sum()) if frame.height else 0
+            many = lazy.select((pl.col(used["messages"]).list.len() > 2).sum()).collect().item()
             if many:
                 report.problems.append(
                     f"{many:,} conversations have more than one exchange; "
@@ -558,7 +575,7 @@ def combine(
         parts.append(part)
         for origin in dataset.origins:
             origins.append(replace(origin, first_id=origin.first_id + offset, count=origin.count))
-        largest = int(frame[ID].max()) + 1 if frame.height else 0  # type: ignore[arg-type]
+        largest = int(part[ID].max()) - offset + 1 if part.height else 0  # type: ignore[arg-type]
         offset += max(dataset.rows, largest)
     columns = [ID, *(["system"] if with_system else []), *fields, TASK]
     frame_all = pl.concat([p.select(columns) for p in parts], how="vertical", rechunk=False)

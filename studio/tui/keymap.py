@@ -79,6 +79,8 @@ WHERE_TITLES: dict[str, str] = {
     "error": "Error message",
     "fewshot": "Few-shot pack",
     "transfer": "Transfer stages",
+    "sources": "Sources view",
+    "mixture": "Mixture",
 }
 
 _TAB_ACTIONS = [
@@ -165,6 +167,29 @@ ACTIONS: list[Action] = [
         palette="file: Open",
     ),
     Action(
+        "app.add_source",
+        "add_source",
+        "Add another dataset as a source (the data is mapped onto one shape with a task column)",
+        "",
+        palette="file: Add source…",
+    ),
+    Action(
+        "app.sources_view",
+        "sources_view",
+        "Show the sources: rows, shape, task, mapping, mismatches",
+        "f7",
+        "Sources",
+        palette="view: Sources",
+    ),
+    Action(
+        "app.open_mixture",
+        "open_mixture",
+        "Mix the tasks: rule, weights and a preview before applying",
+        "f8",
+        "Mixture",
+        palette="mix: Mixture…",
+    ),
+    Action(
         "app.quit",
         "quit",
         "Quit (asks first if steps are unsaved)",
@@ -226,6 +251,40 @@ ACTIONS: list[Action] = [
         "Show the rows of the previous step",
         "shift+tab,h",
         "Prev step",
+    ),
+    # -- Sources view
+    Action("sources.close", "close", "Close the Sources view", "escape,f7", "Close", show=True),
+    Action("sources.add", "add_source", "Add a source", "a", "Add", show=True),
+    Action("sources.task", "rename_task", "Rename the task of this source", "t", "Task", show=True),
+    Action(
+        "sources.mapping",
+        "edit_mapping",
+        "Map common fields onto this source's columns (FIELD=COLUMN,...)",
+        "e",
+        "Mapping",
+        show=True,
+    ),
+    Action(
+        "sources.shape",
+        "cycle_shape",
+        "Switch the common shape (auto, chat, alpaca)",
+        "s",
+        "Shape",
+        show=True,
+    ),
+    Action("sources.mixture", "open_mixture", "Open the mixture", "m", "Mixture", show=True),
+    # -- Mixture
+    Action("mixture.close", "close", "Close the mixture", "escape,f8", "Close", show=True),
+    Action(
+        "mixture.apply", "apply_mix", "Apply the mixture as a step", "ctrl+g", "Apply", show=True
+    ),
+    Action(
+        "mixture.dedup",
+        "dedup_across",
+        "Drop rows that duplicate a row of another task",
+        "ctrl+l",
+        "Drop leaks",
+        show=True,
     ),
     # -- Help
     Action("help.close", "close", "Close help", "escape,question_mark,q", "Close", show=True),

@@ -15,7 +15,19 @@ from studio.tui.screens.fewshot import FewShotScreen
 from studio.tui.screens.transfer import TransferScreen
 from tests.tui.settle import settle
 
-WORDS = ["river", "mountain", "copper", "violin", "harbor", "lantern", "meadow", "pepper", "quartz", "saddle", "tunnel"]
+WORDS = [
+    "river",
+    "mountain",
+    "copper",
+    "violin",
+    "harbor",
+    "lantern",
+    "meadow",
+    "pepper",
+    "quartz",
+    "saddle",
+    "tunnel",
+]
 
 
 def sentence(seed: int) -> str:
@@ -191,3 +203,24 @@ async def test_transfer_screen_previews_and_writes_stages_that_replay(tmp_path: 
     ):
         assert (again / name).read_text() == (folder / name).read_text()
         assert (flags / name).read_text() == (folder / name).read_text()
+
+
+async def test_approach_offers_the_mixture_for_several_tasks(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.jsonl"
+    rows = [
+        {"text": sentence(i), "label": ["a", "b"][i % 2], "task": ["qa", "sum", "cls"][i % 3]}
+        for i in range(300)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.query_one("#tabs").active = "tab-approach"
+        await settle(app, pilot)
+        button = app.query_one("#pane-approach").query_one("#approach-action", Button)
+        assert str(button.label).startswith("Prepare a 3-task mixture")
+        button.press()
+        await settle(app, pilot)
+        from studio.tui.screens.mixture import MixtureScreen
+
+        assert isinstance(app.screen, MixtureScreen)

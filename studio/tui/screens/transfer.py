@@ -48,18 +48,22 @@ def parse_ratios(text: str) -> tuple[float, ...]:
         raise StudioError(f"Bad ratios {text!r}: write e.g. 0.8,0.1,0.1.") from None
 
 
-def workspace_sources(app: object) -> list[str]:
-    """Hook: the other sources open in the workspace, as source specs (`PATH:task=NAME`).
+def spec_text(spec: object) -> str:
+    """A source spec as the `PATH:task=NAME,field=column` text `parse_source_arg` reads."""
+    path = str(getattr(spec, "path", ""))
+    task = str(getattr(spec, "task_name", "") or "")
+    mapping = getattr(spec, "mapping", ()) or ()
+    text = f"{path}:task={task}" if task else path
+    return text + "".join(f",{f}={c}" for f, c in mapping)
 
-    Uses the app's `workspace_source_specs()` when the multi-source workspace provides it;
-    otherwise there are none and sources are typed or picked."""
-    provider = getattr(app, "workspace_source_specs", None)
-    if provider is None:
-        return []
-    try:
-        return [str(s) for s in provider()]
-    except Exception:  # noqa: BLE001 - a missing workspace is simply no sources
-        return []
+
+def workspace_sources(app: object) -> list[str]:
+    """The sources open in the app's multi-source workspace (`app.sources`, a `Combined`), as
+    source texts; empty for a single dataset. The target of the stages is always the whole
+    current workspace, so these are offered to add to stage 1, not filled in."""
+    combined = getattr(app, "sources", None)
+    specs = getattr(combined, "specs", ()) or ()
+    return [spec_text(s) for s in specs]
 
 
 class TransferScreen(WorkspaceView):
@@ -81,6 +85,9 @@ class TransferScreen(WorkspaceView):
                     id="transfer-sources",
                 )
                 yield Button("Add file ^n", id="transfer-add")
+            with Horizontal(classes="transfer-row", id="transfer-open-row"):
+                yield Label("Open sources")
+                yield Select([], prompt="add an open source to stage 1", id="transfer-open")
             with Horizontal(classes="transfer-row"):
                 yield Label("Test file")
                 yield Input("", placeholder="optional: a separate test set", id="transfer-test")
@@ -117,7 +124,9 @@ class TransferScreen(WorkspaceView):
         )
         others = workspace_sources(self.app)
         if others:
-            self.query_one("#transfer-sources", Input).value = f"{SEPARATOR} ".join(others)
+            self.query_one("#transfer-open", Select).set_options([(o, o) for o in others])
+        else:
+            self.query_one("#transfer-open-row").display = False
         self.query_one("#transfer-title", Static).update(
             Text(f"Transfer learning stages · target {ws.dataset.name} · {ws.rows:,} rows")
         )
@@ -164,6 +173,15 @@ class TransferScreen(WorkspaceView):
                 field.value = f"{SEPARATOR} ".join(parts)
 
         self.app.push_screen(PickerScreen(self._folder()), picked)
+
+    @on(Select.Changed, "#transfer-open")
+    def _open_source_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value:
+            field = self.query_one("#transfer-sources", Input)
+            parts = list(parse_sources(field.value))
+            if event.value not in parts:
+                parts.append(event.value)
+            field.value = f"{SEPARATOR} ".join(parts)
 
     @on(Button.Pressed, "#transfer-pick-test")
     def action_pick_test(self) -> None:
