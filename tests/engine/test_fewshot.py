@@ -227,3 +227,13 @@ def test_validation_errors(data) -> None:  # noqa: ANN001
         FewShotPack(mode="magic").validate(schema)
     with pytest.raises(StepError, match="at least 1"):
         FewShotPack(k=0).validate(schema)
+
+
+def test_a_cancelled_write_leaves_nothing(data, tmp_path: Path) -> None:  # noqa: ANN001
+    from studio.engine.progress import Cancelled, RunContext, running
+
+    step = FewShotPack(k=2, per_label="label", eval_n=5, seed=4, mode="diverse")
+    out = tmp_path / "pack"
+    with pytest.raises(Cancelled), running(RunContext(is_cancelled=lambda: True)):
+        fs.write_pack(data, data.frame, step, out)
+    assert not out.exists() or not list(out.iterdir())

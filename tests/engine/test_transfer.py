@@ -216,3 +216,15 @@ def test_step_round_trip_and_validation(files: dict[str, Path]) -> None:
         TransferStages(test="nope.jsonl").validate(schema)
     with pytest.raises(StepError, match="No column named 'zzz'"):
         TransferStages(stratify="zzz").validate(schema)
+
+
+def test_a_cancelled_write_leaves_nothing(files: dict[str, Path], tmp_path: Path) -> None:
+    from studio.engine.progress import Cancelled, RunContext, running
+
+    target = load_dataset(files["target"])
+    out = tmp_path / "stages"
+    step = TransferStages(sources=(str(files["source"]),))
+    plan = plan_transfer(target, target.frame, step)
+    with pytest.raises(Cancelled), running(RunContext(is_cancelled=lambda: True)):
+        write_transfer(target, target.frame, step, out, plan=plan)
+    assert not [p for p in out.rglob("*") if p.is_file()]
