@@ -247,6 +247,30 @@ def text_expr(schema: pl.Schema, exclude: Sequence[str] = ()) -> pl.Expr:
     return pl.concat_str(parts, separator="\n")
 
 
+def chars_expr(schema: pl.Schema, exclude: Sequence[str] = ()) -> pl.Expr:
+    """Characters of all the text of a row (what `text_expr` joins, without building it)."""
+    parts: list[pl.Expr] = []
+    for name, dtype in schema.items():
+        if name in (ID, COPY_OF) or name in exclude:
+            continue
+        if isinstance(dtype, pl.String):
+            parts.append(pl.col(name).str.len_chars().fill_null(0).cast(pl.Float64))
+        elif isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+            fields = {f.name for f in dtype.inner.fields}
+            content = "content" if "content" in fields else "value" if "value" in fields else None
+            if content is not None:
+                parts.append(
+                    pl.col(name)
+                    .list.eval(pl.element().struct.field(content).cast(pl.String).str.len_chars())
+                    .list.sum()
+                    .fill_null(0)
+                    .cast(pl.Float64)
+                )
+    if not parts:
+        return pl.lit(0.0)
+    return pl.sum_horizontal(parts)
+
+
 @dataclass
 class TaskMix:
     task: str
@@ -324,13 +348,14 @@ def tokens_per_row(
     from studio.engine.tokens import load_tokenizer
 
     counter = load_tokenizer(tokenizer)
-    text = text_expr(frame.collect_schema(), exclude=(column,))
+    schema = frame.collect_schema()
+    text = text_expr(schema, exclude=(column,))
     if counter.estimate:
         from studio.engine.tokens import CHARS_PER_TOKEN
 
         means = (
             frame.group_by(pl.col(column).cast(pl.String))
-            .agg((text.str.len_chars().cast(pl.Float64) / CHARS_PER_TOKEN).mean().alias("m"))
+            .agg((chars_expr(schema, (column,)) / CHARS_PER_TOKEN).mean().alias("m"))
             .collect()
         )
         return (

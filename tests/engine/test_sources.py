@@ -172,3 +172,22 @@ def test_recipe_source_replays(three: dict[str, str], tmp_path: Path) -> None:
     # paths override in order
     other = combine_recipe_source(recipe.source, [three["summ"]])
     assert other.dataset.frame.collect()["task"].to_list() == ["qa"] * 3 + ["s"] * 3
+
+
+def test_sharegpt_and_preference_map_onto_chat(tmp_path: Path) -> None:
+    share = write_jsonl(
+        tmp_path / "share.jsonl",
+        [{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]}],
+    )
+    pref = write_jsonl(
+        tmp_path / "pref.jsonl", [{"prompt": "p?", "chosen": "good", "rejected": "bad"}]
+    )
+    combined = combine([SourceSpec(share, "share"), SourceSpec(pref, "pref")])
+    assert combined.report.shape == "chat"
+    rows = combined.dataset.frame.collect()["messages"].to_list()
+    assert rows[0] == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    assert rows[1] == [
+        {"role": "user", "content": "p?"},
+        {"role": "assistant", "content": "good"},
+    ]
+    assert combined.report.sources[1].ignored == ("rejected",)

@@ -146,3 +146,35 @@ async def test_open_several_from_command_line_and_drop_leaks(files, tmp_path: Pa
     out = tmp_path / "o.parquet"
     assert main(["run", str(recipe), "-o", str(out)]) == 0
     assert pl.read_parquet(out).equals(tui_rows.drop("_id"))
+
+
+def test_several_paths_open_as_sources(tmp_path: Path) -> None:
+    from studio.engine.errors import StudioError
+    from studio.tui.app import run_app, source_specs
+
+    assert source_specs(["a.jsonl"]) is None
+    specs = source_specs(["a.jsonl:task=qa"])
+    assert specs is not None and specs[0].task == "qa"
+    specs = source_specs(["a.jsonl", "b.parquet"])
+    assert specs is not None and [s.task_name for s in specs] == ["a", "b"]
+    existing = write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
+    with pytest.raises(StudioError, match="missing.jsonl"):
+        run_app([str(existing), str(tmp_path / "missing.jsonl:task=t")])
+
+
+async def test_recipe_of_sources_reopens_in_the_app(files, tmp_path: Path) -> None:  # noqa: ANN001
+    from studio.engine.recipe import Recipe
+    from studio.engine.sources import SourceSpec, combine
+
+    qa, summ = files
+    combined = combine([SourceSpec(str(qa), "qa"), SourceSpec(str(summ), "sum")])
+    step = MixTasks(rule="counts", counts=(("qa", 5), ("sum", 20)), max_repeat=2, seed=4)
+    recipe = Recipe(steps=[step], source=combined.dataset.recipe_source())
+    app = StudioApp([], recipe=recipe)
+    app.paths = [str(qa), str(summ)]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.sources is not None
+        assert [s.task for s in app.sources.report.sources] == ["qa", "sum"]
+        counts = dict(app.workspace.frame.group_by("task").len().collect().iter_rows())
+        assert counts == {"qa": 5, "sum": 20}
