@@ -73,6 +73,7 @@ def test_only_the_rows_picked_as_sources_would_miss_it() -> None:
     df = frame([BUDGET, SALES, TOMATO])
     report = augment_frame(df.filter(pl.col(ID) < 2), config())
     assert report.dropped["near duplicate"] == 0 and report.added == 2
+    assert report.summary().endswith("; no duplicates or near duplicates")
 
 
 def test_variants_near_each_other_keep_the_first() -> None:
@@ -93,6 +94,7 @@ def test_gate_can_be_switched_off() -> None:
     df = frame([BUDGET, SALES, TOMATO])
     report = augment_frame(df.head(1), config(check_near_duplicates=False), originals=df["text"])
     assert report.added == 1 and report.dropped["near duplicate"] == 0
+    assert "near duplicates" not in report.summary()  # not checked: not claimed
 
 
 def test_gate_across_batches_and_far_texts() -> None:

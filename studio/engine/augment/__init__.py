@@ -117,6 +117,8 @@ class AugmentReport:
     """New rows added per class (or per source label in per-row mode)."""
     notes: list[str] = field(default_factory=list)
     column: str = ""
+    checked: bool = False
+    """The duplicate and near-duplicate gates ran (against every original row)."""
 
     def new_rows(self) -> pl.DataFrame:
         return self.frame.tail(self.added) if self.added else self.frame.clear()
@@ -131,6 +133,10 @@ class AugmentReport:
         text = f"{self.added:,} new rows from {self.tried:,} variants"
         if drops:
             text += f"; dropped {drops}"
+        if self.checked and not (
+            self.dropped.get("duplicate") or self.dropped.get("near duplicate")
+        ):
+            text += "; no duplicates or near duplicates"
         if short:
             text += f"; short of target: {', '.join(short)}"
         return text
@@ -336,6 +342,7 @@ def augment_frame(
             report(min(start + batch, len(positions)), len(positions), "augmenting")
 
     report_.tried = gen.tried
+    report_.checked = gen.near is not None
     report_.dropped = gen.dropped
     pos = [p for part in picked for p in part[0]]
     base = _with_provenance(df)
