@@ -576,9 +576,22 @@ _CACHE: dict[tuple[int, int], Report] = {}
 _CACHE_LOCK = __import__("threading").Lock()
 
 
+def token_limit(workspace: Any) -> int | None:
+    """The token limit of the recipe's latest token step that has one (drop over or truncate
+    to `max_tokens`), so the pane's "rows over the limit" uses the limit the user chose."""
+    for step in reversed(list(workspace.recipe().steps)):
+        limit = getattr(step, "max_tokens", 0)
+        if limit and step.to_json()["step"].startswith("tokens."):
+            return int(limit)
+    return None
+
+
 def report_for(workspace: Any, *, max_tokens: int | None = None) -> Report:
     """The report of a workspace's current data, computed once per change and shared by the
-    Quality and Approach panes (call from a worker)."""
+    Quality and Approach panes (call from a worker). The token limit defaults to the recipe's
+    (`token_limit`)."""
+    if max_tokens is None:
+        max_tokens = token_limit(workspace)
     key = (id(workspace), workspace.generation)
     with _CACHE_LOCK:
         if key in _CACHE:

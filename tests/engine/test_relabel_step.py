@@ -80,3 +80,23 @@ def test_report_lists_suspects_with_their_text_under_a_title() -> None:
     sections = {s["title"]: s for s in rep.to_json()["sections"]}
     assert sections["Labels"]["table_title"] == SUSPECTS_TITLE
     assert f"<h3>{SUSPECTS_TITLE}</h3>" in rep.to_html()
+
+
+def test_report_for_a_workspace_uses_the_recipes_token_limit(tmp_path) -> None:  # noqa: ANN001
+    from studio.engine.io import load_dataset
+    from studio.engine.report import report_for, token_limit
+    from studio.engine.steps.tokens import TruncateTokens
+    from studio.engine.workspace import Workspace
+    from tests.tokens_fixtures import build_tokenizer
+
+    tok = build_tokenizer(tmp_path / "tok")
+    path = tmp_path / "d.jsonl"
+    rows = [{"text": "the quick brown fox " * (i + 1), "label": "ab"[i % 2]} for i in range(12)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    ws = Workspace(load_dataset(path))
+    assert token_limit(ws) is None
+    assert report_for(ws).figure("over_limit") is None
+    ws.apply(TruncateTokens(tokenizer=str(tok), max_tokens=7, column="text"))
+    assert token_limit(ws) == 7
+    over = report_for(ws).figure("over_limit")
+    assert over is not None and over.label == "Rows over 7 tokens"
