@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -705,6 +706,33 @@ class StudioApp(App[None]):
         from studio.tui.screens.removed import RemovedScreen
 
         self._show_view(RemovedScreen)
+
+    def action_open_fewshot(self) -> None:
+        from studio.tui.screens.fewshot import FewShotScreen
+
+        if self.workspace is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return
+        browse = self._main_query("#pane-browse")
+        table = getattr(browse.first(), "table", None) if browse else None
+        marked = set(getattr(table, "marked", ()) or ())
+        self._push_view(FewShotScreen(marked))
+
+    def _push_view(self, screen: Screen) -> None:
+        """Show a view screen built with arguments (closes another view on top first)."""
+        from studio.tui.screens.view import WorkspaceView
+
+        while isinstance(self.screen, WorkspaceView):
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def action_open_transfer(self) -> None:
+        from studio.tui.screens.transfer import TransferScreen
+
+        if self.workspace is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return
+        self._push_view(TransferScreen())
 
     def action_help(self) -> None:
         from studio.tui.screens.help import HelpScreen

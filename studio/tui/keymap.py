@@ -77,6 +77,8 @@ WHERE_TITLES: dict[str, str] = {
     "resume": "Resume journal",
     "prompt": "Path prompt",
     "error": "Error message",
+    "fewshot": "Few-shot pack",
+    "transfer": "Transfer stages",
     "sources": "Sources view",
     "mixture": "Mixture",
 }
@@ -195,6 +197,20 @@ ACTIONS: list[Action] = [
         "Quit",
         palette="app: Quit",
     ),
+    Action(
+        "app.open_fewshot",
+        "open_fewshot",
+        "Write a few-shot prompt pack (exemplars, evaluation set, prompt)",
+        "",
+        palette="prepare: Few-shot pack",
+    ),
+    Action(
+        "app.open_transfer",
+        "open_transfer",
+        "Prepare transfer-learning stages (sources, then the target), leak-checked",
+        "",
+        palette="prepare: Transfer stages",
+    ),
     *_TAB_ACTIONS,
     # -- Steps view
     Action("steps.close", "close", "Close the Steps view", "escape,f2", "Close", show=True),
@@ -297,6 +313,38 @@ ACTIONS: list[Action] = [
     Action("prompt.cancel", "cancel", "Cancel", "escape", "Cancel", show=True),
     # -- Error modal
     Action("error.close", "close", "Close", "escape,enter,q", "Close", show=True),
+    # -- Few-shot pack screen
+    Action("fewshot.close", "close", "Close the few-shot screen", "escape", "Close", show=True),
+    Action(
+        "fewshot.preview",
+        "preview",
+        "Preview the prompt and its tokens",
+        "ctrl+r",
+        "Preview",
+        show=True,
+    ),
+    Action("fewshot.write", "write", "Write the pack to the folder", "ctrl+o", "Write", show=True),
+    # -- Transfer stages screen
+    Action("transfer.close", "close", "Close the transfer screen", "escape", "Close", show=True),
+    Action(
+        "transfer.add_source",
+        "add_source",
+        "Add a stage-1 source file",
+        "ctrl+n",
+        "Add file",
+        show=True,
+    ),
+    Action(
+        "transfer.preview",
+        "preview",
+        "Preview both stages and the leaks",
+        "ctrl+r",
+        "Preview",
+        show=True,
+    ),
+    Action(
+        "transfer.write", "write", "Write both stages to the folder", "ctrl+o", "Write", show=True
+    ),
 ]
 
 BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
