@@ -212,3 +212,47 @@ async def test_leaks_against_a_picked_file(tmp_path) -> None:  # noqa: ANN001
         ws.recipe().save(recipe_path)
         replayed, _ = run_recipe(load_dataset(path).frame, Recipe.load(recipe_path))
         assert replayed.equals(ws.frame.collect())
+
+
+def test_near_settings_parse() -> None:
+    import pytest
+
+    from studio.engine.errors import StepError
+    from studio.tui.panes.clean import near_settings
+
+    assert near_settings("shingle=char ngram=5 perm=128 bands=16x4 similarity=0.85") == {
+        "shingle": "char",
+        "ngram": 5,
+        "num_perm": 128,
+        "bands": 16,
+        "rows": 4,
+        "similarity": 0.85,
+    }
+    with pytest.raises(StepError):
+        near_settings("colour=blue")
+    with pytest.raises(StepError):
+        near_settings("bands=many")
+
+
+async def test_exact_on_chosen_columns_and_near_settings(tmp_path) -> None:  # noqa: ANN001
+    from textual.widgets import Input, Select
+
+    from studio.engine.steps.dedup import DedupExact, DedupNear
+
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        pane.query_one("#dup-mode", Select).value = "exact"
+        pane.query_one("#dup-column", Input).value = "text, label"
+        await pilot.pause()
+        step = pane.build_dedup_step()
+        assert isinstance(step, DedupExact) and step.columns == ("text", "label")
+        pane.query_one("#dup-column", Input).value = "*"
+        assert pane.build_dedup_step().columns == ()  # type: ignore[attr-defined]
+        pane.query_one("#dup-mode", Select).value = "near"
+        pane.query_one("#dup-column", Input).value = "text"
+        pane.query_one("#dup-extra", Input).value = "shingle=char ngram=4"
+        await pilot.pause()
+        near = pane.build_dedup_step()
+        assert isinstance(near, DedupNear) and (near.shingle, near.ngram) == ("char", 4)

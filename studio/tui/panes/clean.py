@@ -91,6 +91,30 @@ def _short(value: object, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+NEAR_SETTINGS = {"shingle": str, "ngram": int, "perm": int, "similarity": float, "seed": int}
+
+
+def near_settings(text: str) -> dict[str, Any]:
+    """`"shingle=char ngram=5 perm=128 bands=16x4"` -> DedupNear fields."""
+    out: dict[str, Any] = {}
+    for part in text.replace(",", " ").split():
+        name, _, value = part.partition("=")
+        name = name.strip().lower()
+        try:
+            if name == "bands":
+                bands, _, rows = value.lower().partition("x")
+                out["bands"], out["rows"] = int(bands), int(rows)
+            elif name in NEAR_SETTINGS:
+                out["num_perm" if name == "perm" else name] = NEAR_SETTINGS[name](value)
+            else:
+                raise StepError(
+                    f"Unknown near setting {name!r}; use shingle, ngram, perm, bands, similarity."
+                )
+        except ValueError:
+            raise StepError(f"The near setting {part!r} is not valid.") from None
+    return out
+
+
 class AgainstPickerScreen(PickerScreen):
     """The file picker, titled for choosing the file to compare against (leaks)."""
 
@@ -177,6 +201,9 @@ class CleanPane(Pane):
                         compact=True,
                         classes="wide",
                         id="dup-extra",
+                        tooltip="semantic: encoder name or folder; highest/lowest: the column;"
+                        " near: options like 'shingle=char ngram=5 perm=128 bands=16x4"
+                        " similarity=0.85'",
                     )
                 with Horizontal(classes="controls"):
                     yield Button("Find", compact=True, id="dup-find")
@@ -237,6 +264,19 @@ class CleanPane(Pane):
                         id="ops-output",
                     )
                     yield Button("Apply", compact=True, id="ops-apply")
+                with Horizontal(classes="controls"):
+                    yield Input(
+                        placeholder="stop-word file (default: built-in English)",
+                        compact=True,
+                        classes="against",
+                        id="ops-stopwords",
+                    )
+                    yield Input(
+                        placeholder="stem language",
+                        compact=True,
+                        classes="wide",
+                        id="ops-language",
+                    )
                 with Horizontal(id="ops"):
                     with Vertical():
                         for name in list(OP_LABELS)[:5]:
@@ -318,10 +358,13 @@ class CleanPane(Pane):
             threshold = float(threshold_text) if threshold_text else None
         except ValueError:
             raise StepError(f"The threshold {threshold_text!r} is not a number.") from None
-        keep_column = extra if keep in ("highest", "lowest") else ""
+        near_extra = mode == "near" and "=" in extra
+        keep_column = extra if keep in ("highest", "lowest") and not near_extra else ""
         common: dict[str, Any] = {"keep": keep, "keep_column": keep_column, "overrides": overrides}
         if mode == "exact":
-            return DedupExact(columns=(column,), **common)
+            # several columns separated by commas; "*" or "all": every column
+            names = tuple(c.strip() for c in column.split(",") if c.strip())
+            return DedupExact(columns=() if names in (("*",), ("all",)) else names, **common)
         if mode == "normalized":
             options = Normalization.parse(self._value("#dup-ignore") or "all")
             return DedupNormalized(
@@ -333,7 +376,9 @@ class CleanPane(Pane):
                 **common,
             )
         if mode == "near":
-            more = {"threshold": threshold} if threshold is not None else {}
+            more: dict[str, Any] = near_settings(extra) if near_extra else {}
+            if threshold is not None:
+                more["threshold"] = threshold
             return DedupNear(column=column, **more, **common)
         more = {"threshold": threshold} if threshold is not None else {}
         return DedupSemantic(column=column, model=extra, **more, **common)
@@ -530,7 +575,8 @@ class CleanPane(Pane):
             return
         member_pos = [m for m in found.members()]
         wanted = sorted({int(p) for m in member_pos[:2000] for p in m.tolist()})
-        column = step.columns_used()[0] if step.columns_used() else None
+        used = step.columns_used()
+        column = used[0] if len(used) == 1 else None
         texts: dict[int, str] = {}
         if wanted:
             sub = data[wanted]
@@ -843,7 +889,11 @@ class CleanPane(Pane):
             return
         try:
             steps = build_ops(
-                names, self._value("#ops-column") or "text", self._value("#ops-output")
+                names,
+                self._value("#ops-column") or "text",
+                self._value("#ops-output"),
+                stopwords=self._value("#ops-stopwords"),
+                language=self._value("#ops-language"),
             )
         except StepError as exc:
             self.notify(str(exc), severity="error", markup=False)
