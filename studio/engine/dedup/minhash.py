@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -67,6 +68,7 @@ class MinHashConfig:
         return self.similarity
 
 
+@lru_cache(maxsize=64)
 def optimal_bands(
     threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
 ) -> tuple[int, int]:
@@ -200,28 +202,32 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 def candidate_pairs(keys: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (left < right) position pairs sharing at least one band key."""
+    """Unique (left < right) position pairs sharing at least one band key.
+
+    Band keys are seeded per band, so all bands go through one hash-based `is_duplicated`
+    (polars, all cores); only the few shared keys are sorted into groups, each member paired
+    with its group's first row. (Equal keys across bands are possible but rare: they only add
+    a candidate that verification rejects.)"""
     positions = np.flatnonzero(active)
-    lefts, rights = [], []
-    for b in range(keys.shape[0]):
-        col = keys[b, positions]
-        # most keys are unique: polars' hash-based check (all cores) leaves few to sort
-        shared = pl.Series(col).is_duplicated().to_numpy()
-        if not shared.any():
-            continue
-        col, where = col[shared], positions[shared]
-        order = np.argsort(col, kind="stable")
-        sk = col[order]
-        new = np.ones(len(sk), dtype=bool)
-        new[1:] = sk[1:] != sk[:-1]
-        head = np.maximum.accumulate(np.where(new, np.arange(len(sk)), 0))
-        member = ~new
-        lefts.append(where[order[head[member]]])
-        rights.append(where[order[member]])
-    if not lefts:
-        empty = np.zeros(0, dtype=np.int64)
+    m = len(positions)
+    empty = np.zeros(0, dtype=np.int64)
+    if m < 2:
         return empty, empty
-    left, right = np.concatenate(lefts), np.concatenate(rights)
+    sub = keys if m == keys.shape[1] else keys[:, positions]
+    flat = sub.reshape(-1)
+    shared = np.flatnonzero(pl.Series(flat).is_duplicated().to_numpy())
+    if len(shared) == 0:
+        return empty, empty
+    col, where = flat[shared], positions[shared % m]
+    order = np.argsort(col, kind="stable")
+    sk = col[order]
+    new = np.ones(len(sk), dtype=bool)
+    new[1:] = sk[1:] != sk[:-1]
+    head = np.maximum.accumulate(np.where(new, np.arange(len(sk)), 0))
+    member = ~new
+    left, right = where[order[head[member]]], where[order[member]]
+    distinct = left != right
+    left, right = left[distinct], right[distinct]
     lo, hi = np.minimum(left, right), np.maximum(left, right)
     n = int(keys.shape[1])
     pair = np.unique(lo * n + hi)

@@ -499,11 +499,13 @@ class LabelConflicts(Step):
     def conflicts(self, frame: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
         """One row per member of a conflicting group: `_id`, group, key, label, count of that
         label in the group, and whether the resolution keeps it."""
+        from studio.engine.dedup.exact import normalized_keys
         from studio.engine.dedup.text import Normalization, normalize
 
         data = frame.lazy().select(ID, self.column, self.label).collect()
         options = Normalization(self.case, self.whitespace, self.punctuation, self.nfkc)
-        key = normalize(data[self.column], options)
+        # group by the fast normalized hash; the readable key is built for members only
+        key = pl.Series(normalized_keys(data[self.column], options), dtype=pl.UInt64)
         data = data.with_columns(
             key.alias("__key"),
             pl.col(self.label).cast(pl.String).fill_null("").alias("__label"),
@@ -556,10 +558,11 @@ class LabelConflicts(Step):
                 .then(pl.col("__label") == pl.col("__pick"))
                 .otherwise(majority)
             )
+        members = members.with_columns(normalize(members[self.column], options).alias("__text_key"))
         return members.select(
             ID,
             "group",
-            pl.col("__key").alias("key"),
+            pl.col("__text_key").alias("key"),
             pl.col(self.label).alias("label"),
             "count",
             keep.alias("keep"),
