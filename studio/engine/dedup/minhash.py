@@ -34,7 +34,9 @@ from studio.engine.progress import check_cancelled, report
 U64 = np.uint64
 MASK32 = np.uint64(0xFFFFFFFF)
 EMPTY = np.uint32(0xFFFFFFFF)
-BATCH_ROWS = 50_000
+BATCH_ROWS = 16_384
+"""Rows per hashing batch: keeps every temporary array under glibc's mmap threshold (32 MB), so
+batches reuse heap pages instead of faulting fresh ones in (halves the system time)."""
 
 
 @dataclass(frozen=True, slots=True)
