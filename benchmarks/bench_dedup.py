@@ -1,7 +1,8 @@
 """Dedup benchmark: near-duplicates (ours vs datasketch MinHashLSH vs rensa), normalized dedup
 (ours vs a plain polars regex pipeline), recall/precision on planted near-copies.
 
-    python -m benchmarks.bench_dedup --rows 1000000 --peer-rows 100000 --runs 3
+    python -m benchmarks.bench_dedup --rows 1000000 --small-rows 100000 --runs 3 --skip-peers \
+        --data-dir /tmp/i5/data --json /tmp/i5/bench.json
 
 Data: `benchmarks.datagen` instruction rows (~600 characters: instruction, input, output) with
 5 % planted near-copies (2-4 % of the words of `output` substituted, inserted or deleted);
@@ -106,14 +107,38 @@ def peak_child(argv: list[str]) -> tuple[float, float, str, float]:
     return wall, peak, "\n".join(lines[:-1]), usage.ru_utime + usage.ru_stime
 
 
-def ours_cli(path: Path, runs: int) -> dict[str, object]:
+def score_clusters_file(clusters: Path, n: int, truth: Path) -> dict[str, float]:
+    """Recall/precision from `studio dedup --clusters` (member and kept `_id`s, which are row
+    positions for a single parquet file)."""
+    label = np.full(n, -1, dtype=np.int64)
+    kept_of = np.full(n, -1, dtype=np.int64)
+    for c, line in enumerate(clusters.read_text(encoding="utf-8").splitlines()):
+        row = json.loads(line)
+        members = np.array(row["member_ids"], dtype=np.int64)
+        label[members] = c
+        kept_of[members] = -1 if row["kept_id"] is None else int(row["kept_id"])
+    return score(label, kept_of, pl.read_parquet(truth))
+
+
+def ours_cli(path: Path, runs: int, truth: Path | None = None) -> dict[str, object]:
+    """`studio dedup --mode near` as a whole process, `runs` times; the first run also writes
+    `--clusters`, scored against the planted copies (the cluster file costs ~0.1 s per 50k
+    clusters, so it is left out of the timed runs after the first)."""
     walls, rss, cpus = [], [], []
+    quality: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.parquet"
+        clusters = Path(tmp) / "clusters.jsonl"
         argv = [
             sys.executable, "-m", "benchmarks.bench_dedup", "--child-cli", "dedup", str(path),
             "--column", "output", "--mode", "near", "-o", str(out), "--force",
         ]  # fmt: skip
+        if truth is not None:
+            wall, peak, _, cpu = peak_child([*argv, "--clusters", str(clusters)])
+            n = pl.scan_parquet(path).select(pl.len()).collect().item()
+            quality = score_clusters_file(clusters, n, truth)
+            quality["with_clusters_file_s"] = wall
+            quality["with_clusters_file_cpu_s"] = cpu
         for _ in range(runs):
             wall, peak, _, cpu = peak_child(argv)
             walls.append(wall)
@@ -123,16 +148,23 @@ def ours_cli(path: Path, runs: int) -> dict[str, object]:
         "median_s": statistics.median(walls),
         "runs_s": walls,
         "median_cpu_s": statistics.median(cpus),
+        "cpu_runs_s": cpus,
         "peak_rss_mb": max(rss),
+        **quality,
     }
 
 
 def normalized_bench(path: Path, runs: int) -> dict[str, object]:
-    from studio.engine.dedup.exact import exact_duplicates, normalized_keys
+    from studio.engine.dedup.exact import (
+        exact_duplicates,
+        normalized_keys,
+        reference_normalized_keys,
+    )
 
     texts = pl.read_parquet(path, columns=["output"])["output"]
-    ours, peer, ours_cpu, peer_cpu = [], [], [], []
+    ours, peer, ours_cpu, peer_cpu, ref, ref_cpu = [], [], [], [], [], []
     kept_ours = kept_peer = 0
+    same = True
     for _ in range(runs):
         start, cpu = time.perf_counter(), time.process_time()
         found = exact_duplicates(normalized_keys(texts))
@@ -150,6 +182,12 @@ def normalized_bench(path: Path, runs: int) -> dict[str, object]:
         kept_peer = int(key.is_first_distinct().sum())
         peer.append(time.perf_counter() - start)
         peer_cpu.append(time.process_time() - cpu)
+        # the plain definition (normalize every row, then hash): the cheap-key path's reference
+        start, cpu = time.perf_counter(), time.process_time()
+        plain = exact_duplicates(reference_normalized_keys(texts))
+        ref.append(time.perf_counter() - start)
+        ref_cpu.append(time.process_time() - cpu)
+        same = same and bool(np.array_equal(plain.label, found.label))
     return {
         "rows": len(texts),
         "ours_median_s": statistics.median(ours),
@@ -158,6 +196,9 @@ def normalized_bench(path: Path, runs: int) -> dict[str, object]:
         "polars_regex_median_cpu_s": statistics.median(peer_cpu),
         "polars_regex_median_s": statistics.median(peer),
         "polars_regex_runs_s": peer,
+        "normalize_all_rows_median_s": statistics.median(ref),
+        "normalize_all_rows_median_cpu_s": statistics.median(ref_cpu),
+        "same_clusters_as_normalize_all_rows": same,
         "kept_ours": kept_ours,
         "kept_polars": kept_peer,
     }
@@ -243,6 +284,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(ROOT / "benchmarks" / "data"))
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--skip-ours", action="store_true", help="only the peers part")
+    parser.add_argument("--kernel", action="store_true", help="also time the kernel in process")
     parser.add_argument("--peer", choices=("datasketch", "rensa"))
     parser.add_argument("--peer-path")
     parser.add_argument("--peer-truth")
@@ -261,20 +303,22 @@ def main() -> None:
     data_dir = Path(args.data_dir)
     report: dict[str, object] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}",
+        "threads": __import__("studio.engine.dedup.text", fromlist=["WORKERS"]).WORKERS,
         "python": platform.python_version(),
         "polars": pl.__version__,
     }
     if not args.skip_ours:
         big, big_truth = dataset(args.rows, data_dir)
         small, small_truth = dataset(args.small_rows, data_dir)
-        report["quality_1M_kernel"] = run_ours_kernel(big, big_truth)
-        print("quality", report["quality_1M_kernel"], flush=True)
-        report["ours_small_cli"] = ours_cli(small, args.runs)
+        report["ours_small_cli"] = ours_cli(small, args.runs, small_truth)
         print("ours small", report["ours_small_cli"], flush=True)
-        report["ours_big_cli"] = ours_cli(big, args.runs)
+        report["ours_big_cli"] = ours_cli(big, args.runs, big_truth)
         print("ours big", report["ours_big_cli"], flush=True)
         report["normalized"] = normalized_bench(big, args.runs)
         print("normalized", report["normalized"], flush=True)
+        if args.kernel:
+            report["quality_1M_kernel"] = run_ours_kernel(big, big_truth)
+            print("kernel", report["quality_1M_kernel"], flush=True)
     if not args.skip_peers:
         peer_path, peer_truth = dataset(args.peer_rows, data_dir)
         report["ours_peer_rows_kernel"] = run_ours_kernel(peer_path, peer_truth)

@@ -1,4 +1,5 @@
-"""studio clean PATH --ops strip,nfkc,html,... [--column COL] [--output-column NEW] -o OUT"""
+"""studio clean PATH --ops strip,nfkc,html,... [--column COL] [--output-column NEW]
+[--stopwords FILE] [--language LANG] -o OUT"""
 
 from __future__ import annotations
 
@@ -31,6 +32,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="",
         help="write the cleaned text to this new column instead of in place",
     )
+    parser.add_argument(
+        "--stopwords",
+        metavar="FILE",
+        default="",
+        help="stopwords op: one word per line (default: the built-in English list)",
+    )
+    parser.add_argument(
+        "--language",
+        metavar="LANG",
+        default="",
+        help="stem op: Snowball stemmer language (default english)",
+    )
     add_output(parser)
 
 
@@ -41,7 +54,13 @@ def run(args: argparse.Namespace) -> int:
         raise StepError("Name the column to clean with --column.")
     if args.output_column and len(columns) > 1:
         raise StepError("--output-column works with one --column.")
-    steps = [s for c in columns for s in build_ops(args.ops, c, args.output_column)]
+    steps = [
+        s
+        for c in columns
+        for s in build_ops(
+            args.ops, c, args.output_column, stopwords=args.stopwords, language=args.language
+        )
+    ]
     out, results = run_steps(dataset, steps)
     print_results(results)
     write_output(out, args, dataset)

@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -73,6 +74,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="all",
         help="normalized: what the key ignores, from case,whitespace,punctuation,nfkc (default all)",
     )
+    parser.add_argument(
+        "--shingle",
+        choices=("word", "char"),
+        default=None,
+        help="near: word or character shingles (default word)",
+    )
+    parser.add_argument(
+        "--ngram",
+        type=int,
+        default=None,
+        metavar="N",
+        help="near: shingle length in words or characters (default 3)",
+    )
+    parser.add_argument(
+        "--num-perm",
+        type=int,
+        default=None,
+        metavar="K",
+        help="near: MinHash signature length (default 64)",
+    )
+    parser.add_argument(
+        "--bands",
+        metavar="BxR",
+        default=None,
+        help="near: LSH bands x rows by hand, e.g. 16x4 (default: derived from --threshold)",
+    )
     parser.add_argument("--model", metavar="MODEL", help="semantic: encoder name or local folder")
     parser.add_argument(
         "--cluster-column",
@@ -114,16 +141,27 @@ def build_step(args: argparse.Namespace, text_column: str | None) -> Step:
             **common,
         )
     if args.mode == "near":
-        extra: dict[str, float] = {}
-        if args.threshold is not None:
-            extra["threshold"] = args.threshold
-        if args.similarity is not None:
-            extra["similarity"] = args.similarity
-        return DedupNear(column=column, **extra, **common)
+        return DedupNear(column=column, **near_options(args), **common)
     if not args.model:
         raise StepError("Semantic dedup needs --model (a model name or a local folder).")
     extra = {"threshold": args.threshold} if args.threshold is not None else {}
     return DedupSemantic(column=column, model=args.model, **extra, **common)
+
+
+def near_options(args: argparse.Namespace) -> dict[str, Any]:
+    """DedupNear fields given on the command line (the step's defaults for the rest)."""
+    extra: dict[str, Any] = {}
+    for name in ("threshold", "similarity", "shingle", "ngram", "num_perm"):
+        value = getattr(args, name, None)
+        if value is not None:
+            extra[name] = value
+    if getattr(args, "bands", None):
+        bands, _, rows = str(args.bands).lower().partition("x")
+        try:
+            extra["bands"], extra["rows"] = int(bands), int(rows)
+        except ValueError:
+            raise StepError(f"--bands takes BANDSxROWS, like 16x4, not {args.bands!r}.") from None
+    return extra
 
 
 def run(args: argparse.Namespace) -> int:

@@ -190,3 +190,53 @@ def test_flags_command(tmp_path: Path) -> None:
     assert main(["flags", str(src), "--column", "text", "-o", str(out)]) == 0
     got = read_jsonl(out)
     assert got[0]["flag_refusal"] is True and got[1]["flag_refusal"] is False
+
+
+def test_clean_stopword_file_and_stem_language(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "d.jsonl", [{"text": "Les chats mangent les souris"}])
+    words = tmp_path / "stop.txt"
+    words.write_text("# french\nles\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    argv = ["clean", str(src), "--ops", "stopwords", "--stopwords", str(words), "-o", str(out)]
+    assert main(argv) == 0
+    assert read_jsonl(out) == [{"text": "chats mangent souris"}]
+    out2 = tmp_path / "out2.jsonl"
+    argv = ["clean", str(src), "--ops", "stem", "--language", "french", "-o", str(out2)]
+    assert main(argv) == 0
+    assert read_jsonl(out2)[0]["text"].split()[1] == "chat"
+
+
+def test_near_settings_from_the_command_line(tmp_path: Path) -> None:
+    base = "the quick brown fox jumps over the lazy dog near the river bank today"
+    rows = [
+        {"text": base},
+        {"text": base.replace("lazy", "sleepy")},
+        {"text": "an entirely different sentence about cooking pasta at home tonight"},
+    ]
+    src = write_jsonl(tmp_path / "d.jsonl", rows)
+    out = tmp_path / "out.jsonl"
+    recipe = tmp_path / "r.recipe.json"
+    argv = [
+        "dedup", str(src), "--mode", "near", "--shingle", "char", "--ngram", "4",
+        "--num-perm", "32", "--bands", "8x4", "-o", str(out),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert [r["text"] for r in read_jsonl(out)] == [rows[0]["text"], rows[2]["text"]]
+    import argparse
+
+    from studio.commands.dedup import add_arguments, build_step
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    step = build_step(parser.parse_args(argv[1:]), "text")
+    assert isinstance(step, DedupNear)
+    assert (step.shingle, step.ngram, step.num_perm, step.bands, step.rows) == (
+        "char", 4, 32, 8, 4,
+    )  # fmt: skip
+    Recipe(steps=[step]).save(recipe)
+    replayed, _ = run_recipe(load_dataset(src).frame, Recipe.load(recipe))
+    assert replayed["text"].to_list() == [rows[0]["text"], rows[2]["text"]]
+    bad = argv[:-2] + ["--bands", "lots", "-o", str(tmp_path / "o2.jsonl")]
+    assert main(bad) == 1
+    too_many = argv[:-4] + ["--bands", "20x4", "-o", str(tmp_path / "o3.jsonl")]
+    assert main(too_many) == 1

@@ -157,3 +157,102 @@ def test_word_diff_marks_changed_words_and_keeps_markup_literal() -> None:
     assert changed == ["[bold]cat[/]"]
     assert [right.plain[s.start : s.end] for s in right.spans] == ["[bold]dog[/]"]
     assert pl.Series([left.plain]).len() == 1
+
+
+async def test_leaks_against_a_picked_file(tmp_path) -> None:  # noqa: ANN001
+    from studio.engine.io import load_dataset
+    from studio.engine.recipe import Recipe
+    from studio.engine.steps.dedup import DedupAgainst
+    from studio.tui.screens.picker import PickerScreen
+
+    path = _write(tmp_path)
+    other = tmp_path / "test_split.jsonl"
+    other.write_text(
+        json.dumps({"text": "hello world how are you"})
+        + "\n"
+        + json.dumps({"text": "a THIRD unique row."})
+        + "\n"
+        + json.dumps({"text": "not in the training data"})
+        + "\n",
+        encoding="utf-8",
+    )
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        await pilot.press("o")  # the file picker, opened in the data's folder
+        await settle(app, pilot, lambda: isinstance(app.screen, PickerScreen))
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        await settle(app, pilot, lambda: other in picker.entries)
+        table = picker.query_one(DataTable)
+        table.move_cursor(row=picker.entries.index(other))
+        await pilot.press("enter")
+        await settle(app, pilot, lambda: not isinstance(app.screen, PickerScreen))
+        assert pane.query_one("#dup-against").value == str(other)
+        await pilot.press("f")  # normalized mode by default
+        await settle(app, pilot, lambda: bool(pane.leak_groups))
+        groups = pane.leak_groups
+        assert [g.members for g in groups] == [[0, 2, 4], [5]]
+        assert pane.query_one("#dup-clusters", DataTable).row_count == 2
+        assert "test_split.jsonl:1" in str(pane.query_one("#dup-left-title", Static).render())
+        # keep the second matching row of the first group (row 2), drop the rest
+        await pilot.press("n", "k")
+        await pilot.pause()
+        assert pane.leak_kept == {2}
+        await pilot.press("x")
+        ws = app.workspace
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 1)
+        step = ws.steps[-1]
+        assert isinstance(step, DedupAgainst) and step.kept == (2,)
+        assert ws.frame.collect()[ID].to_list() == [1, 2, 3]
+        reasons = dict(ws.removed().select(ID, "reason").iter_rows())
+        assert reasons[5].startswith("normalized match in ") and reasons[5].endswith(":2")
+        recipe_path = tmp_path / "leaks.recipe.json"
+        ws.recipe().save(recipe_path)
+        replayed, _ = run_recipe(load_dataset(path).frame, Recipe.load(recipe_path))
+        assert replayed.equals(ws.frame.collect())
+
+
+def test_near_settings_parse() -> None:
+    import pytest
+
+    from studio.engine.errors import StepError
+    from studio.tui.panes.clean import near_settings
+
+    assert near_settings("shingle=char ngram=5 perm=128 bands=16x4 similarity=0.85") == {
+        "shingle": "char",
+        "ngram": 5,
+        "num_perm": 128,
+        "bands": 16,
+        "rows": 4,
+        "similarity": 0.85,
+    }
+    with pytest.raises(StepError):
+        near_settings("colour=blue")
+    with pytest.raises(StepError):
+        near_settings("bands=many")
+
+
+async def test_exact_on_chosen_columns_and_near_settings(tmp_path) -> None:  # noqa: ANN001
+    from textual.widgets import Input, Select
+
+    from studio.engine.steps.dedup import DedupExact, DedupNear
+
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        pane.query_one("#dup-mode", Select).value = "exact"
+        pane.query_one("#dup-column", Input).value = "text, label"
+        await pilot.pause()
+        step = pane.build_dedup_step()
+        assert isinstance(step, DedupExact) and step.columns == ("text", "label")
+        pane.query_one("#dup-column", Input).value = "*"
+        assert pane.build_dedup_step().columns == ()  # type: ignore[attr-defined]
+        pane.query_one("#dup-mode", Select).value = "near"
+        pane.query_one("#dup-column", Input).value = "text"
+        pane.query_one("#dup-extra", Input).value = "shingle=char ngram=4"
+        await pilot.pause()
+        near = pane.build_dedup_step()
+        assert isinstance(near, DedupNear) and (near.shingle, near.ngram) == ("char", 4)

@@ -117,19 +117,31 @@ def _relabel(raw: np.ndarray, first_pos: np.ndarray | None = None) -> np.ndarray
 
 
 def labels_from_pairs(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected components of the graph whose edges are the verified pairs."""
+    """Connected components of the graph whose edges are the verified pairs.
+
+    Vectorised hook-and-jump (Shiloach-Vishkin style) over the nodes that have edges, in
+    numpy: no scipy import (it costs more start-up time than the whole search on small data)."""
+    distinct = left != right  # a row paired with itself is no duplicate
+    left, right = left[distinct], right[distinct]
     if len(left) == 0:
         return np.full(n, -1, dtype=np.int64)
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix(
-        (np.ones(len(left), dtype=np.int8), (left.astype(np.int64), right.astype(np.int64))),
-        shape=(n, n),
-    )
-    _, comp = connected_components(graph, directed=False)
-    sizes = np.bincount(comp)
-    raw = np.where(sizes[comp] > 1, comp, -1)
+    nodes, inverse = np.unique(np.concatenate([left, right]).astype(np.int64), return_inverse=True)
+    a, b = inverse[: len(left)], inverse[len(left) :]
+    parent = np.arange(len(nodes), dtype=np.int64)
+    while True:
+        pa, pb = parent[a], parent[b]
+        if np.array_equal(pa, pb):
+            break
+        low = np.minimum(pa, pb)
+        np.minimum.at(parent, pa, low)
+        np.minimum.at(parent, pb, low)
+        while True:  # pointer jumping until every node points at its root
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    raw = np.full(n, -1, dtype=np.int64)
+    raw[nodes] = parent
     return _relabel(raw)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from studio.engine.dedup.clusters import Clusters, labels_from_keys
-from studio.engine.dedup.text import Normalization, normalize
+from studio.engine.dedup.text import Normalization, cheap_keys, normalize
 
 SEED = 0x5EED
 
@@ -23,6 +23,33 @@ def exact_keys(frame: pl.DataFrame, columns: Sequence[str]) -> np.ndarray:
 
 
 def normalized_keys(series: pl.Series, options: Normalization | None = None) -> np.ndarray:
+    """A uint64 per row, equal for rows whose normalized texts are equal (comparable only
+    within one call: keys of rows whose text is unique may be cheaper stand-ins).
+
+    Fast path: an order-free sum of byte weights that equal normalized texts share
+    (`cheap_keys`) is computed for every row on all cores; only the rows whose cheap key
+    collides with another row's, and the non-ASCII rows, go through the full `normalize`."""
+    options = options or Normalization()
+    series = series.cast(pl.String).fill_null("")
+    n = len(series)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    wide = (series.str.len_bytes() != series.str.len_chars()).to_numpy()
+    keys = cheap_keys(series, options)
+    if wide.any():
+        index = np.flatnonzero(wide)
+        keys[index] = cheap_keys(normalize(series.gather(index), options), options)
+    collides = pl.Series(keys).is_duplicated().to_numpy()
+    if collides.any():
+        index = np.flatnonzero(collides)
+        keys[index] = normalize(series.gather(index), options).hash(seed=SEED).to_numpy()
+    return keys
+
+
+def reference_normalized_keys(
+    series: pl.Series, options: Normalization | None = None
+) -> np.ndarray:
+    """The plain definition: hash of every row's normalized text (what the fast path equals)."""
     return normalize(series, options).hash(seed=SEED).to_numpy()
 
 

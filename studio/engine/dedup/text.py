@@ -8,8 +8,12 @@ rows), so the common all-ASCII case never pays for Unicode tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextvars
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -17,6 +21,27 @@ import pyarrow as pa
 
 CHUNK_BYTES = 1 << 22
 """Bytes per numpy batch: small enough to stay in cache, large enough to amortise calls."""
+
+WORKERS = max(1, min(os.cpu_count() or 1, 4))
+"""Threads for chunked kernels: numpy and polars release the GIL inside their loops."""
+
+
+def run_parallel(fn: Callable[..., object], items: Iterable[tuple], workers: int = 0) -> list:
+    """`fn(*item)` for every item, on `workers` threads (in order; inline for one item)."""
+    items = list(items)
+    workers = min(workers or WORKERS, len(items))
+    if workers <= 1:
+        return [fn(*item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # each task runs in a copy of the caller's context, so progress and cancellation
+        # (context variables of `studio.engine.progress`) reach the runner
+        futures = [pool.submit(contextvars.copy_context().run, fn, *item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +76,8 @@ class Normalization:
 
 def arrow_buffers(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """(bytes uint8, offsets int64 of length n+1) of a string column; nulls become ""."""
-    array = series.cast(pl.String).fill_null("").to_arrow()
+    # the oldest compat level gives large_string directly (no pyarrow.compute cast)
+    array = series.cast(pl.String).fill_null("").to_arrow(compat_level=pl.CompatLevel.oldest())
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if array.type != pa.large_string():
@@ -140,9 +166,17 @@ def normalize(series: pl.Series, options: Normalization | None = None) -> pl.Ser
             b = b + (upper.view(np.uint8) << np.uint8(5))
         starts = offsets[i0:i1] - lo
         if collapse:
-            sep = b <= np.uint8(32)
-            if options.punctuation:
-                sep |= _is_punct(b, lowered=options.case)
+            if options.punctuation and options.case:
+                # lowered ASCII: everything below DEL but digits and lowercase letters
+                sep = (
+                    (b < np.uint8(127))
+                    & ((b - np.uint8(48)) >= np.uint8(10))
+                    & ((b - np.uint8(97)) >= np.uint8(26))
+                )
+            else:
+                sep = b <= np.uint8(32)
+                if options.punctuation:
+                    sep |= _is_punct(b, lowered=options.case)
             prev = np.empty_like(sep)
             if len(sep):
                 prev[0] = True
@@ -176,3 +210,43 @@ def normalize(series: pl.Series, options: Normalization | None = None) -> pl.Ser
     new_data = np.concatenate(out_parts) if out_parts else np.zeros(0, dtype=np.uint8)
     new_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     return from_buffers(new_data, new_offsets, "key")
+
+
+@lru_cache(maxsize=16)
+def _byte_weights(options: Normalization) -> np.ndarray:
+    """A random 64-bit weight per byte value, 0 for bytes the normalization removes and the
+    lowercase letter's weight for an uppercase one (when case is ignored)."""
+    weights = np.random.default_rng(0x5EED).integers(1, 2**63, 256, dtype=np.uint64)
+    every = np.arange(256, dtype=np.uint8)
+    if options.case:
+        weights[65:91] = weights[97:123]
+    if options.whitespace:
+        weights[:33] = 0
+    if options.punctuation:
+        weights[_is_punct(every, lowered=False)] = 0
+    return weights
+
+
+def cheap_keys(series: pl.Series, options: Normalization) -> np.ndarray:
+    """A uint64 per row that equal normalized texts share: the sum of the weights of the bytes
+    the normalization keeps (order-free, so unequal texts may share it too).
+
+    Valid as is for all-ASCII rows (normalization only lowercases, drops and collapses ASCII
+    bytes there); callers pass other rows already normalized."""
+    data, offsets = arrow_buffers(series)
+    weights = _byte_weights(options)
+    out = np.zeros(len(offsets) - 1, dtype=np.uint64)
+
+    def chunk(i0: int, i1: int) -> None:
+        lo, hi = int(offsets[i0]), int(offsets[i1])
+        if hi == lo:
+            return
+        values = weights[data[lo:hi]]
+        starts = offsets[i0:i1] - lo
+        inside = int(np.searchsorted(starts, hi - lo))  # trailing empty rows start at the end
+        sums = np.add.reduceat(values, starts[:inside])
+        nonempty = offsets[i0 + 1 : i0 + 1 + inside] > offsets[i0 : i0 + inside]
+        out[i0 : i0 + inside] = np.where(nonempty, sums, np.uint64(0))
+
+    run_parallel(chunk, _doc_chunks(offsets))
+    return out

@@ -610,8 +610,17 @@ OPS: dict[str, tuple[type[Step], dict[str, object]]] = {
 """Short names used by `studio clean --ops` and the Clean pane."""
 
 
-def build_ops(names: str | list[str], column: str, output: str = "") -> list[Step]:
-    """Steps for comma-separated op names, in the order given."""
+def build_ops(
+    names: str | list[str],
+    column: str,
+    output: str = "",
+    *,
+    stopwords: str = "",
+    language: str = "",
+) -> list[Step]:
+    """Steps for comma-separated op names, in the order given (`stopwords`: a file of stop
+    words for the `stopwords` op instead of the built-in list; `language`: the Snowball
+    stemmer of the `stem` op)."""
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip()]
     steps: list[Step] = []
@@ -621,6 +630,10 @@ def build_ops(names: str | list[str], column: str, output: str = "") -> list[Ste
         cls, extra = OPS[name]
         if cls is DropEmpty:
             steps.append(DropEmpty(columns=(output or column,)))
+        elif cls is RemoveStopwords and stopwords:
+            steps.append(RemoveStopwords(column=column, output=output, path=stopwords))
+        elif cls is Stem and language:
+            steps.append(Stem(column=column, output=output, language=language.lower()))
         else:
             steps.append(cls(column=column, output=output, **extra))  # type: ignore[call-arg]
     return steps

@@ -250,7 +250,7 @@ class DedupNear(DedupStep):
     column: str = "text"
     threshold: float = 0.5
     similarity: float = 0.8
-    num_perm: int = 128
+    num_perm: int = 64
     shingle: str = "word"
     ngram: int = 3
     bands: int = 0
@@ -359,6 +359,7 @@ class DedupAgainst(Step):
     mode: str = "normalized"
     threshold: float = 0.5
     similarity: float = 0.8
+    kept: tuple[int, ...] = ()  # `_id`s of matching rows the user chose to keep
 
     def group_keys(self) -> tuple[str, ...]:
         return (self.column,)
@@ -423,8 +424,10 @@ class DedupAgainst(Step):
             else:
                 from studio.engine.dedup.exact import normalized_keys
 
-                mk = pl.Series(normalized_keys(mine["__text"]))
-                ok = pl.Series(normalized_keys(other["__text"]))
+                # keys are comparable within one call only: hash both files together
+                both = normalized_keys(pl.concat([mine["__text"], other["__text"]]))
+                mk = pl.Series(both[: mine.height])
+                ok = pl.Series(both[mine.height :])
             left = pl.DataFrame({ID: mine[ID], "k": mk})
             right = (
                 pl.DataFrame({"other_id": other[ID], "k": ok})
@@ -439,18 +442,29 @@ class DedupAgainst(Step):
             pl.col(ID).cast(pl.UInt64), pl.col("other_id").cast(pl.UInt64), "other_source"
         )
 
-    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+    def removed(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        """The leaks this step drops: all of them but the rows the user kept."""
         leaks = self.leaks(frame)
+        if not self.kept:
+            return leaks
+        kept = pl.Series(ID, [int(i) for i in self.kept], dtype=pl.UInt64)
+        return leaks.filter(~pl.col(ID).is_in(kept.implode()))
+
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        leaks = self.removed(frame)
         return frame.join(leaks.lazy().select(ID), on=ID, how="anti", maintain_order="left")
 
     def removal_reasons(self, before: pl.LazyFrame) -> pl.LazyFrame:
-        leaks = self.leaks(before)
+        leaks = self.removed(before)
         return leaks.lazy().select(
             ID, (pl.lit(f"{self.mode} match in ") + pl.col("other_source")).alias("reason")
         )
 
     def describe(self) -> str:
-        return f"drop rows whose {self.column} also appears in {Path(self.other).name or '?'} ({self.mode})"
+        text = f"drop rows whose {self.column} also appears in {Path(self.other).name or '?'} ({self.mode})"
+        if self.kept:
+            text += f", {len(self.kept)} kept by hand"
+        return text
 
 
 RESOLUTIONS = ("majority", "drop", "pick")
@@ -485,11 +499,13 @@ class LabelConflicts(Step):
     def conflicts(self, frame: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
         """One row per member of a conflicting group: `_id`, group, key, label, count of that
         label in the group, and whether the resolution keeps it."""
+        from studio.engine.dedup.exact import normalized_keys
         from studio.engine.dedup.text import Normalization, normalize
 
         data = frame.lazy().select(ID, self.column, self.label).collect()
         options = Normalization(self.case, self.whitespace, self.punctuation, self.nfkc)
-        key = normalize(data[self.column], options)
+        # group by the fast normalized hash; the readable key is built for members only
+        key = pl.Series(normalized_keys(data[self.column], options), dtype=pl.UInt64)
         data = data.with_columns(
             key.alias("__key"),
             pl.col(self.label).cast(pl.String).fill_null("").alias("__label"),
@@ -542,10 +558,11 @@ class LabelConflicts(Step):
                 .then(pl.col("__label") == pl.col("__pick"))
                 .otherwise(majority)
             )
+        members = members.with_columns(normalize(members[self.column], options).alias("__text_key"))
         return members.select(
             ID,
             "group",
-            pl.col("__key").alias("key"),
+            pl.col("__text_key").alias("key"),
             pl.col(self.label).alias("label"),
             "count",
             keep.alias("keep"),

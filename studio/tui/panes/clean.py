@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -37,9 +38,10 @@ from studio.engine.dedup.text import Normalization, normalize
 from studio.engine.errors import StepError
 from studio.engine.progress import RunContext, running
 from studio.engine.quality_flags import FLAG_NAMES, flag_counts
-from studio.engine.steps.base import ID, Step
+from studio.engine.steps.base import ID, Step, id_in
 from studio.engine.steps.clean import LLM_NOTE, OPS, build_ops
 from studio.engine.steps.dedup import (
+    DedupAgainst,
     DedupExact,
     DedupNear,
     DedupNormalized,
@@ -50,6 +52,7 @@ from studio.engine.steps.dedup import (
 from studio.engine.steps.flags import AddFlags
 from studio.tui.messages import StepRequested
 from studio.tui.panes.base import Pane
+from studio.tui.screens.picker import PickerScreen
 
 MODES = ("exact", "normalized", "near", "semantic")
 PREVIEW_CHARS = 4000
@@ -88,6 +91,50 @@ def _short(value: object, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+NEAR_SETTINGS = {"shingle": str, "ngram": int, "perm": int, "similarity": float, "seed": int}
+
+
+def near_settings(text: str) -> dict[str, Any]:
+    """`"shingle=char ngram=5 perm=128 bands=16x4"` -> DedupNear fields."""
+    out: dict[str, Any] = {}
+    for part in text.replace(",", " ").split():
+        name, _, value = part.partition("=")
+        name = name.strip().lower()
+        try:
+            if name == "bands":
+                bands, _, rows = value.lower().partition("x")
+                out["bands"], out["rows"] = int(bands), int(rows)
+            elif name in NEAR_SETTINGS:
+                out["num_perm" if name == "perm" else name] = NEAR_SETTINGS[name](value)
+            else:
+                raise StepError(
+                    f"Unknown near setting {name!r}; use shingle, ngram, perm, bands, similarity."
+                )
+        except ValueError:
+            raise StepError(f"The near setting {part!r} is not valid.") from None
+    return out
+
+
+class AgainstPickerScreen(PickerScreen):
+    """The file picker, titled for choosing the file to compare against (leaks)."""
+
+    def show_folder(self, folder: Any) -> None:
+        super().show_folder(folder)
+        self.query_one("#picker-title", Static).update(
+            Text(f"Find leaks: pick the other file · {folder}", no_wrap=True, overflow="ellipsis")
+        )
+
+
+class LeakGroup:
+    """Rows of the loaded data matching one row of the other file."""
+
+    __slots__ = ("members", "other_id", "other_source", "other_text")
+
+    def __init__(self, other_id: int, other_source: str, other_text: str, members: list[int]):
+        self.other_id, self.other_source, self.other_text = other_id, other_source, other_text
+        self.members = members
+
+
 class CleanPane(Pane):
     TAB_ID = "clean"
     TITLE = "Clean"
@@ -100,6 +147,13 @@ class CleanPane(Pane):
         Binding("n", "next_member", "Next row", id="clean.next", tooltip="Compare the next row"),
         Binding("p", "prev_member", "Prev row", id="clean.prev", show=False),
         Binding("x", "apply", "Apply", id="clean.apply", tooltip="Apply as a step"),
+        Binding(
+            "o",
+            "pick_against",
+            "Against…",
+            id="clean.against",
+            tooltip="Pick another file and find rows of this data that also sit in it (leaks)",
+        ),
         Binding("escape", "cancel", "Cancel", id="clean.cancel", show=False),
     ]
 
@@ -115,6 +169,11 @@ class CleanPane(Pane):
         self.conflicts: pl.DataFrame | None = None
         self.picks: dict[int, tuple[int, str]] = {}  # group -> (member id, label)
         self._queue: list[Step] = []
+        self.leak_step: DedupAgainst | None = None
+        self.leak_groups: list[LeakGroup] = []
+        self.leak_texts: dict[int, str] = {}
+        self.leak_kept: set[int] = set()  # my row ids kept although they match
+        self.leak_decisions: dict[int, str] = {}  # group -> "accepted" / "rejected" / "kept some"
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -142,6 +201,9 @@ class CleanPane(Pane):
                         compact=True,
                         classes="wide",
                         id="dup-extra",
+                        tooltip="semantic: encoder name or folder; highest/lowest: the column;"
+                        " near: options like 'shingle=char ngram=5 perm=128 bands=16x4"
+                        " similarity=0.85'",
                     )
                 with Horizontal(classes="controls"):
                     yield Button("Find", compact=True, id="dup-find")
@@ -155,6 +217,16 @@ class CleanPane(Pane):
                     )
                     yield ProgressBar(total=100, show_eta=False, id="dup-progress")
                     yield Static("", classes="status", id="dup-status")
+                with Horizontal(classes="controls"):
+                    yield Button("Against…", compact=True, id="dup-against-pick")
+                    yield Input(
+                        placeholder="leaks: other file (empty: duplicates within this data)",
+                        compact=True,
+                        classes="against",
+                        id="dup-against",
+                        tooltip="Find rows of this data that also sit in another file"
+                        " (exact, normalized or near)",
+                    )
                 with Horizontal(id="dup-body"):
                     yield DataTable(id="dup-clusters", cursor_type="row", zebra_stripes=True)
                     with Vertical(classes="member"):
@@ -192,6 +264,19 @@ class CleanPane(Pane):
                         id="ops-output",
                     )
                     yield Button("Apply", compact=True, id="ops-apply")
+                with Horizontal(classes="controls"):
+                    yield Input(
+                        placeholder="stop-word file (default: built-in English)",
+                        compact=True,
+                        classes="against",
+                        id="ops-stopwords",
+                    )
+                    yield Input(
+                        placeholder="stem language",
+                        compact=True,
+                        classes="wide",
+                        id="ops-language",
+                    )
                 with Horizontal(id="ops"):
                     with Vertical():
                         for name in list(OP_LABELS)[:5]:
@@ -273,10 +358,13 @@ class CleanPane(Pane):
             threshold = float(threshold_text) if threshold_text else None
         except ValueError:
             raise StepError(f"The threshold {threshold_text!r} is not a number.") from None
-        keep_column = extra if keep in ("highest", "lowest") else ""
+        near_extra = mode == "near" and "=" in extra
+        keep_column = extra if keep in ("highest", "lowest") and not near_extra else ""
         common: dict[str, Any] = {"keep": keep, "keep_column": keep_column, "overrides": overrides}
         if mode == "exact":
-            return DedupExact(columns=(column,), **common)
+            # several columns separated by commas; "*" or "all": every column
+            names = tuple(c.strip() for c in column.split(",") if c.strip())
+            return DedupExact(columns=() if names in (("*",), ("all",)) else names, **common)
         if mode == "normalized":
             options = Normalization.parse(self._value("#dup-ignore") or "all")
             return DedupNormalized(
@@ -288,23 +376,179 @@ class CleanPane(Pane):
                 **common,
             )
         if mode == "near":
-            more = {"threshold": threshold} if threshold is not None else {}
+            more: dict[str, Any] = near_settings(extra) if near_extra else {}
+            if threshold is not None:
+                more["threshold"] = threshold
             return DedupNear(column=column, **more, **common)
         more = {"threshold": threshold} if threshold is not None else {}
         return DedupSemantic(column=column, model=extra, **more, **common)
+
+    def build_leak_step(self, kept: tuple[int, ...] = ()) -> DedupAgainst | None:
+        """The leak step for the file named in the against field (None when it is empty)."""
+        other = self._value("#dup-against")
+        if not other:
+            return None
+        mode = str(self.query_one("#dup-mode", Select).value)
+        if mode == "semantic":
+            raise StepError("Leaks are found exact, normalized or near: pick one of those modes.")
+        if not Path(other).expanduser().exists():
+            raise StepError(f"There is no file {other}.")
+        threshold_text = self._value("#dup-threshold")
+        extra: dict[str, Any] = {}
+        if threshold_text and mode == "near":
+            try:
+                extra["threshold"] = float(threshold_text)
+            except ValueError:
+                raise StepError(f"The threshold {threshold_text!r} is not a number.") from None
+        return DedupAgainst(
+            other=str(Path(other).expanduser()),
+            column=self._value("#dup-column") or "text",
+            mode=mode,
+            kept=kept,
+            **extra,
+        )
 
     def action_find(self) -> None:
         if self.workspace is None:
             return
         try:
-            step = self.build_dedup_step()
+            leak = self.build_leak_step()
+            step = leak or self.build_dedup_step()
             step.validate(self.workspace.frame.collect_schema())
         except StepError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.query_one("#dup-status", Static).update(Text("finding duplicates…"))
         self.query_one("#dup-progress", ProgressBar).update(total=100, progress=0)
-        self.find_duplicates(step, self.workspace.frame)
+        if leak is not None:
+            self.query_one("#dup-status", Static).update(Text("finding leaked rows…"))
+            self.find_leaks(leak, self.workspace.frame)
+            return
+        self.query_one("#dup-status", Static).update(Text("finding duplicates…"))
+        self.find_duplicates(step, self.workspace.frame)  # type: ignore[arg-type]
+
+    def action_pick_against(self) -> None:
+        """Choose the other file with the picker; its path fills the against field."""
+        folder = None
+        if self.workspace is not None and self.workspace.dataset.paths:
+            folder = Path(self.workspace.dataset.paths[0]).resolve().parent
+
+        def picked(path: str | None) -> None:
+            if path:
+                self.query_one("#dup-against", Input).value = path
+                self.query_one("#dup-status", Static).update(
+                    Text(f"against {Path(path).name}: f finds leaked rows")
+                )
+                self.query_one("#dup-clusters", DataTable).focus()
+
+        self.app.push_screen(AgainstPickerScreen(folder), picked)
+
+    @on(Button.Pressed, "#dup-against-pick")
+    def _against_pressed(self) -> None:
+        self.action_pick_against()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="clean-find",
+        description="finding leaked rows",
+    )
+    def find_leaks(self, step: DedupAgainst, frame: pl.LazyFrame) -> None:
+        worker = get_current_worker()
+
+        def progress(done: float, total: float, note: str) -> None:
+            self.app.call_from_thread(self._progress, done, total, note)
+
+        context = RunContext(on_progress=progress, is_cancelled=lambda: worker.is_cancelled)
+        with running(context):
+            leaks = step.leaks(frame)
+        if worker.is_cancelled:
+            return
+        grouped = (
+            leaks.group_by("other_id", maintain_order=True)
+            .agg(pl.col("other_source").first(), pl.col(ID))
+            .head(2000)
+        )
+        mine_ids = [int(i) for ids in grouped[ID].to_list() for i in ids]
+        mine = (
+            frame.filter(id_in(mine_ids))
+            .select(ID, pl.col(step.column).cast(pl.String).fill_null(""))
+            .collect()
+        )
+        texts = dict(zip(mine[ID].to_list(), mine[step.column].to_list(), strict=True))
+        other_texts: dict[int, str] = {}
+        if grouped.height:
+            _, other = step._other()
+            sub = other.filter(id_in(grouped["other_id"].to_list()))
+            other_texts = dict(
+                zip(
+                    sub[ID].to_list(),
+                    sub["__text"].cast(pl.String).fill_null("").to_list(),
+                    strict=True,
+                )
+            )
+        groups = [
+            LeakGroup(int(o), str(src), other_texts.get(int(o), ""), [int(i) for i in ids])
+            for o, src, ids in grouped.iter_rows()
+        ]
+        self.app.call_from_thread(self._show_leaks, step, groups, texts, leaks.height)
+
+    def _show_leaks(
+        self, step: DedupAgainst, groups: list[LeakGroup], texts: dict[int, str], total: int
+    ) -> None:
+        self.found_step, self.clusters, self.members = None, None, []
+        self.leak_step, self.leak_groups, self.leak_texts = step, groups, texts
+        self.leak_kept, self.leak_decisions = set(), {}
+        table = self.query_one("#dup-clusters", DataTable)
+        table.clear()
+        for c in range(len(groups)):
+            table.add_row(*self._leak_cells(c), key=str(c))
+        self.query_one("#dup-progress", ProgressBar).update(total=1, progress=1)
+        self.query_one("#dup-status", Static).update(
+            Text(
+                f"{total:,} rows also in {Path(step.other).name} ({step.mode}),"
+                f" {len(groups):,} of its rows"
+            )
+        )
+        if groups:
+            table.focus()
+            self.show_cluster(0)
+        else:
+            self.current = -1
+            self._set_member_views(Text(""), Text(""), "", "")
+
+    def _leak_cells(self, c: int) -> tuple[str, ...]:
+        assert self.leak_step is not None
+        group = self.leak_groups[c]
+        kept = sum(1 for i in group.members if i in self.leak_kept)
+        return (
+            str(c + 1),
+            str(len(group.members)),
+            self.leak_step.mode[:4],
+            f"{kept} kept" if kept else "none",
+            self.leak_decisions.get(c, "pending"),
+        )
+
+    def show_leak(self, c: int, shown: int | None = None) -> None:
+        if not 0 <= c < len(self.leak_groups):
+            return
+        self.current = c
+        group = self.leak_groups[c]
+        if shown is not None:
+            self.shown = shown % max(len(group.members), 1)
+        elif self.shown >= len(group.members):
+            self.shown = 0
+        mine = group.members[self.shown]
+        left, right = word_diff(_short(group.other_text), _short(self.leak_texts.get(mine, "")))
+        other_name = Path(self.leak_step.other).name if self.leak_step else "other"
+        source = self.workspace.dataset.source_of if self.workspace is not None else str
+        state = "kept" if mine in self.leak_kept else "goes"
+        self._set_member_views(
+            left,
+            right,
+            f"in {other_name}: {group.other_source}",
+            f"row {mine} ({source(mine)}) {state} {self.shown + 1}/{len(group.members)}",
+        )
 
     @on(Button.Pressed, "#dup-find")
     def _find_pressed(self) -> None:
@@ -331,7 +575,8 @@ class CleanPane(Pane):
             return
         member_pos = [m for m in found.members()]
         wanted = sorted({int(p) for m in member_pos[:2000] for p in m.tolist()})
-        column = step.columns_used()[0] if step.columns_used() else None
+        used = step.columns_used()
+        column = used[0] if len(used) == 1 else None
         texts: dict[int, str] = {}
         if wanted:
             sub = data[wanted]
@@ -360,6 +605,7 @@ class CleanPane(Pane):
     ) -> None:
         self.found_step, self.clusters, self.members, self.texts = step, found, members, texts
         self.decisions = {}
+        self.leak_step, self.leak_groups = None, []
         table = self.query_one("#dup-clusters", DataTable)
         table.clear()
         for c in range(min(len(members), 2000)):
@@ -410,6 +656,9 @@ class CleanPane(Pane):
         return [int(self.clusters.ids[p]) for p in self.members[c].tolist()]
 
     def show_cluster(self, c: int, shown: int | None = None) -> None:
+        if self.leak_step is not None:
+            self.show_leak(c, shown)
+            return
         if self.clusters is None or not 0 <= c < len(self.members):
             return
         self.current = c
@@ -448,11 +697,24 @@ class CleanPane(Pane):
     # -- duplicates: decisions ------------------------------------------------------------------
     def _refresh_row(self, c: int) -> None:
         table = self.query_one("#dup-clusters", DataTable)
-        for column_key, value in zip(table.columns, self._cluster_cells(c), strict=False):
+        cells = self._leak_cells(c) if self.leak_step is not None else self._cluster_cells(c)
+        for column_key, value in zip(table.columns, cells, strict=False):
             table.update_cell(str(c), column_key, value)
+
+    def _leak_decide(self, decision: str, ids: list[int], keep: bool) -> None:
+        if keep:
+            self.leak_kept.update(ids)
+        else:
+            self.leak_kept.difference_update(ids)
+        self.leak_decisions[self.current] = decision
+        self._refresh_row(self.current)
+        self.show_leak(self.current)
 
     def action_accept(self) -> None:
         if self.current < 0:
+            return
+        if self.leak_step is not None:
+            self._leak_decide("accepted", self.leak_groups[self.current].members, keep=False)
             return
         self.decisions[self.current] = -2
         self._refresh_row(self.current)
@@ -460,12 +722,20 @@ class CleanPane(Pane):
     def action_reject(self) -> None:
         if self.current < 0:
             return
+        if self.leak_step is not None:
+            self._leak_decide("rejected", self.leak_groups[self.current].members, keep=True)
+            return
         self.decisions[self.current] = -1
         self._refresh_row(self.current)
         self.show_cluster(self.current)
 
     def action_keep_shown(self) -> None:
         if self.current < 0:
+            return
+        if self.leak_step is not None:
+            group = self.leak_groups[self.current]
+            shown = group.members[self.shown % len(group.members)]
+            self._leak_decide("kept some", [shown], keep=True)
             return
         ids = self._member_ids(self.current)
         kept = self._kept_id(self.current)
@@ -505,6 +775,15 @@ class CleanPane(Pane):
             return
         if active == "clean-flags":
             self._add_flags()
+            return
+        if self.leak_step is not None:
+            leak = DedupAgainst(
+                **{**self.leak_step.params(), "kept": tuple(sorted(self.leak_kept))}
+            )
+            self.post_message(StepRequested(leak))
+            self.leak_step, self.leak_groups, self.leak_kept = None, [], set()
+            self.query_one("#dup-clusters", DataTable).clear()
+            self.query_one("#dup-status", Static).update(Text("applied; find again to review more"))
             return
         if self.found_step is None:
             self.notify("Find duplicates first (f).", severity="warning")
@@ -610,7 +889,11 @@ class CleanPane(Pane):
             return
         try:
             steps = build_ops(
-                names, self._value("#ops-column") or "text", self._value("#ops-output")
+                names,
+                self._value("#ops-column") or "text",
+                self._value("#ops-output"),
+                stopwords=self._value("#ops-stopwords"),
+                language=self._value("#ops-language"),
             )
         except StepError as exc:
             self.notify(str(exc), severity="error", markup=False)

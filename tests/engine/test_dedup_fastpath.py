@@ -1,0 +1,176 @@
+"""The fast paths of the dedup kernels give the same answers as the plain definitions."""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from studio.engine.dedup.clusters import labels_from_keys, labels_from_pairs
+from studio.engine.dedup.exact import normalized_keys, reference_normalized_keys
+from studio.engine.dedup.text import Normalization, normalize, run_parallel
+
+OPTIONS = [Normalization(*flags) for flags in itertools.product([True, False], repeat=4)]
+
+TRICKY = [
+    "Hello, World!",
+    "hello world",
+    "HELLO   world!!!",
+    "hello\r\nworld",
+    "hello\tworld\n",
+    "Fish &amp; chips",
+    "fish amp chips",
+    "Fish & chips",
+    "café crème",
+    "cafe\u0301 cre\u0300me",  # combining marks: NFKC composes them
+    "CAFÉ CRÈME",
+    "ﬁne ﬁsh",  # ligature: NFKC gives "fine fish"
+    "fine fish",
+    "Ｆｕｌｌ ｗｉｄｔｈ",  # fullwidth: NFKC gives ASCII
+    "full width",
+    "“quoted” — text…",
+    '"quoted" - text...',
+    "quoted text",
+    "party 🎉🎉",
+    "PARTY 🎉🎉",
+    "party 🎉",
+    "a\u00a0b",  # no-break space
+    "a b",
+    "ab",
+    "",
+    "   ",
+    "!!!",
+    "tab\x00null\x1fctl",
+    "Straße",
+    "STRASSE",
+    "ΣΊΣΥΦΟΣ",
+    "σίσυφος",
+]
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.array_equal(labels_from_keys(a), labels_from_keys(b)))
+
+
+def test_fast_keys_equal_the_reference_on_tricky_text() -> None:
+    series = pl.Series(TRICKY * 3 + [None])
+    for options in OPTIONS:
+        fast = normalized_keys(series, options)
+        reference = reference_normalized_keys(series, options)
+        assert same_partition(fast, reference), options
+
+
+def test_fast_keys_group_what_a_person_calls_the_same() -> None:
+    keys = normalized_keys(pl.Series(TRICKY))
+    index = {text: i for i, text in enumerate(TRICKY)}
+
+    def same(a: str, b: str) -> bool:
+        return bool(keys[index[a]] == keys[index[b]])
+
+    assert same("Hello, World!", "hello world") and same("hello\r\nworld", "HELLO   world!!!")
+    assert same("café crème", "cafe\u0301 cre\u0300me") and same("ﬁne ﬁsh", "fine fish")
+    assert same("Ｆｕｌｌ ｗｉｄｔｈ", "full width") and same("“quoted” — text…", "quoted text")
+    assert same("party 🎉🎉", "PARTY 🎉🎉") and not same("party 🎉🎉", "party 🎉")
+    assert not same("a b", "ab") and same("a\u00a0b", "a b")
+
+
+ALPHABET = list("aAbBzZ09 ,.!?-'\"\t\r\n#&;") + [
+    "é", "\u0301", "ﬁ", "“", "”", "…", "—", "🎉", "Ａ", "\u00a0", "ß", "Σ", "\x00", "\x7f",
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=12), min_size=1, max_size=40))
+def test_fast_keys_equal_the_reference_property(texts: list[str]) -> None:
+    # duplicate some rows with cosmetic changes so that collisions are common
+    rows = texts + [t.upper() for t in texts[::2]] + [f" {t}!" for t in texts[::3]]
+    series = pl.Series(rows)
+    for options in OPTIONS:
+        assert same_partition(
+            normalized_keys(series, options), reference_normalized_keys(series, options)
+        ), options
+
+
+def ascii_reference(text: str, options: Normalization) -> str:
+    """The normalization of an all-ASCII text, written out character by character."""
+    out = []
+    for ch in text:
+        if options.case and "A" <= ch <= "Z":
+            ch = ch.lower()
+        punct = 33 <= ord(ch) <= 126 and not ch.isalnum()
+        if options.whitespace and (ord(ch) <= 32 or (options.punctuation and punct)):
+            if out and out[-1] != " ":
+                out.append(" ")
+            elif not out:
+                pass
+            continue
+        if options.punctuation and punct:
+            continue
+        out.append(ch)
+    result = "".join(out)
+    return result.rstrip(" ") if options.whitespace else result
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=[chr(i) for i in range(128)], max_size=30), max_size=30))
+def test_ascii_byte_pass_equals_the_written_out_rule(texts: list[str]) -> None:
+    series = pl.Series(texts, dtype=pl.String)
+    for options in OPTIONS:
+        got = normalize(series, options).to_list()
+        assert got == [ascii_reference(t, options) for t in texts], options
+
+
+def test_nfkc_rows_take_the_unicode_pass() -> None:
+    text = "Cafe\u0301 ﬁ"
+    assert normalize(pl.Series([text])).to_list() == [
+        unicodedata.normalize("NFKC", text).lower().replace("ﬁ", "fi")
+    ]
+
+
+def _root(parent: list[int], x: int) -> int:
+    while parent[x] != x:
+        x = parent[x]
+    return x
+
+
+def test_components_equal_a_plain_union_find() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 40))
+        left, right = rng.integers(0, n, 30), rng.integers(0, n, 30)
+        parent = list(range(n))
+
+        for a, b in zip(left.tolist(), right.tolist(), strict=True):
+            parent[_root(parent, a)] = _root(parent, b)
+        roots = np.array([_root(parent, i) for i in range(n)])
+        sizes = np.bincount(roots, minlength=n)
+        expected = np.where(sizes[roots] > 1, roots, -1)
+        got = labels_from_pairs(n, left, right)
+        # same partition: equal labels exactly where the expected roots are equal
+        for i in range(n):
+            assert (got[i] >= 0) == (expected[i] >= 0)
+            for j in range(n):
+                if got[i] >= 0 and got[j] >= 0:
+                    assert (got[i] == got[j]) == (expected[i] == expected[j])
+
+
+def test_run_parallel_keeps_order_and_raises() -> None:
+    assert run_parallel(lambda a, b: a * b, [(i, 2) for i in range(9)], workers=2) == [
+        i * 2 for i in range(9)
+    ]
+
+    def boom(i: int) -> int:
+        if i == 3:
+            raise ValueError("three")
+        return i
+
+    try:
+        run_parallel(boom, [(i,) for i in range(6)], workers=2)
+    except ValueError as exc:
+        assert str(exc) == "three"
+    else:
+        raise AssertionError("the error did not reach the caller")
