@@ -375,6 +375,21 @@ class StudioApp(App[None]):
         table = getattr(browse.first(), "table", None) if browse else None
         return set(getattr(table, "marked", ()) or ())
 
+    def browse_cursor_id(self) -> int | None:
+        """The `_id` of the row under the Browse cursor (None before data is shown)."""
+        browse = self._main_query("#pane-browse")
+        table = getattr(browse.first(), "table", None) if browse else None
+        return getattr(table, "cursor_id", None)
+
+    def tokenizer_spec(self) -> str:
+        """The tokenizer chosen in the Tokens pane ("" when none: the estimate)."""
+        from textual.css.query import NoMatches
+
+        try:
+            return str(self._main_query("#pane-tokens").first().tokenizer_spec or "")  # type: ignore[attr-defined]
+        except (NoMatches, AttributeError):
+            return ""
+
     @on(OpenRows)
     def _on_open_rows(self, message: OpenRows) -> None:
         """A pane asks to see rows (e.g. behind a figure): show them in Browse."""
