@@ -254,6 +254,7 @@ class StudioApp(App[None]):
         self.paths = list(workspace.dataset.paths)
         self._saved_generation = None
         self._workspace_ready()
+        self._hold_in_memory(workspace)
         problems = workspace.dataset.problems
         if problems:
             n = len(problems)
@@ -273,6 +274,17 @@ class StudioApp(App[None]):
                 ResumeScreen([s.describe() for s in pending.steps], when or "an earlier session"),
                 partial(self._resume_chosen, pending),
             )
+
+    @work(
+        thread=True,
+        exit_on_error=False,
+        group="memory-background",
+        description="reading the rows into memory",
+    )
+    def _hold_in_memory(self, workspace: Workspace) -> None:
+        """After the first paint: keep a Parquet/Arrow source in memory when it fits, so a
+        filter on 1M rows does not re-read the file (quiet: no status line, no cancel)."""
+        workspace.hold_in_memory()
 
     def _resume_chosen(self, recipe: Recipe, choice: str | None) -> None:
         ws = self.workspace
