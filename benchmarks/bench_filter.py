@@ -222,6 +222,8 @@ async def _tui_search(path: Path, runs: int) -> list[CpuTiming]:
             pane = app.query_one(BrowsePane)
             total = app.workspace.rows
             await _wait(lambda: table.row_count == total, "table rows")
+            await _wait(lambda: app.workspace.in_memory, "rows held in memory")
+            await asyncio.sleep(1.0)
             for name, query in (("common word", SEARCH_COMMON), ("rare phrase", SEARCH_RARE)):
                 seconds, cpu = [], []
                 for _ in range(runs + 1):
