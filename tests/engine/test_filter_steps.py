@@ -168,9 +168,9 @@ def test_workspace_holds_a_parquet_source_in_memory(tmp_path) -> None:  # noqa: 
     from studio.engine.workspace import Workspace
 
     path = tmp_path / "rows.parquet"
-    pl.DataFrame(
-        {"text": [f"row {i}" for i in range(50)], "label": ["a", "b"] * 25}
-    ).write_parquet(path)
+    pl.DataFrame({"text": [f"row {i}" for i in range(50)], "label": ["a", "b"] * 25}).write_parquet(
+        path
+    )
     small = Workspace(load_dataset(path))
     assert small.source_bytes_estimate() is not None
     assert not small.hold_in_memory(budget=10) and not small.in_memory
