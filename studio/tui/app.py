@@ -269,6 +269,7 @@ class StudioApp(App[None]):
         self.paths = list(workspace.dataset.paths)
         self._saved_generation = None
         self._workspace_ready()
+        self._hold_in_memory(workspace)
         problems = workspace.dataset.problems
         if problems:
             n = len(problems)
@@ -288,6 +289,17 @@ class StudioApp(App[None]):
                 ResumeScreen([s.describe() for s in pending.steps], when or "an earlier session"),
                 partial(self._resume_chosen, pending),
             )
+
+    @work(
+        thread=True,
+        exit_on_error=False,
+        group="memory-background",
+        description="reading the rows into memory",
+    )
+    def _hold_in_memory(self, workspace: Workspace) -> None:
+        """After the first paint: keep a Parquet/Arrow source in memory when it fits, so a
+        filter on 1M rows does not re-read the file (quiet: no status line, no cancel)."""
+        workspace.hold_in_memory()
 
     def _resume_chosen(self, recipe: Recipe, choice: str | None) -> None:
         ws = self.workspace
@@ -557,6 +569,21 @@ class StudioApp(App[None]):
         browse = self.query("#pane-browse")
         table = getattr(browse.first(), "table", None) if browse else None
         return set(getattr(table, "marked", ()) or ())
+
+    def browse_cursor_id(self) -> int | None:
+        """The `_id` of the row under the Browse cursor (None before data is shown)."""
+        browse = self._main_query("#pane-browse")
+        table = getattr(browse.first(), "table", None) if browse else None
+        return getattr(table, "cursor_id", None)
+
+    def tokenizer_spec(self) -> str:
+        """The tokenizer chosen in the Tokens pane ("" when none: the estimate)."""
+        from textual.css.query import NoMatches
+
+        try:
+            return str(self._main_query("#pane-tokens").first().tokenizer_spec or "")  # type: ignore[attr-defined]
+        except (NoMatches, AttributeError):
+            return ""
 
     @on(OpenRows)
     def _on_open_rows(self, message: OpenRows) -> None:

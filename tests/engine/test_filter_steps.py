@@ -158,3 +158,42 @@ def test_filters_replay_headless(dataset, tmp_path) -> None:  # noqa: ANN001
     assert out.equals(ws.frame.collect())
     assert ids(out) == [1, 3]
     assert [r.rows_out for r in results] == [3, 2, 2]
+
+
+def test_workspace_holds_a_parquet_source_in_memory(tmp_path) -> None:  # noqa: ANN001
+    """A scanned Parquet source is read into memory once when it fits the budget; steps,
+    undo and the removed rows give the same answers as on the scan."""
+    from studio.engine.io import load_dataset
+    from studio.engine.steps.filter import SqlFilter
+    from studio.engine.workspace import Workspace
+
+    path = tmp_path / "rows.parquet"
+    pl.DataFrame({"text": [f"row {i}" for i in range(50)], "label": ["a", "b"] * 25}).write_parquet(
+        path
+    )
+    small = Workspace(load_dataset(path))
+    assert small.source_bytes_estimate() is not None
+    assert not small.hold_in_memory(budget=10) and not small.in_memory
+
+    scanned = Workspace(load_dataset(path))
+    held = Workspace(load_dataset(path))
+    assert held.hold_in_memory(budget=10**9) and held.in_memory
+    assert held.frame.collect().equals(scanned.frame.collect())
+    step = SqlFilter(where="label = 'a' AND text LIKE 'row 1%'")
+    a, b = scanned.apply(step), held.apply(step)
+    assert (a.rows_in, a.rows_out) == (b.rows_in, b.rows_out) == (50, 5)
+    assert held.frame.collect().equals(scanned.frame.collect())
+    assert held.removed().equals(scanned.removed())
+    held.undo()
+    assert held.rows == 50 and held.frame.collect().height == 50
+
+
+def test_workspace_keeps_an_in_memory_source_as_is(tmp_path) -> None:  # noqa: ANN001
+    from studio.engine.io import load_dataset
+    from studio.engine.workspace import Workspace
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    workspace = Workspace(load_dataset(path))
+    assert workspace.source_bytes_estimate() is None
+    assert not workspace.hold_in_memory(budget=10**9)

@@ -177,3 +177,25 @@ def test_every_selection_replays_headless(corpus, tmp_path) -> None:  # noqa: AN
     assert replayed.equals(live)
     assert [r.rows_out for r in results] == [500, 400, 60]
     assert np.array_equal(replayed[ID].to_numpy(), live[ID].to_numpy())
+
+
+def test_polars_tfidf_matches_sklearn_transform() -> None:
+    """Clustering vectorises rows in polars: the matrix must equal the fitted vectorizer's own
+    `transform` (accents, capitals, digits, underscores, stop words, empty and null texts)."""
+    from studio.engine.steps.select import _transform, _vectorizer
+
+    texts = [
+        "Héllo WORLD, the café_x doesn't 42abc ab a",
+        "",
+        None,
+        "ÀÉÎ straße ΣΊΣΥΦΟΣ hello hello hello world",
+        "bake the bread, bake the cake; simmer the sauce",
+    ]
+    series = pl.Series(texts, dtype=pl.String).fill_null("")
+    vectorizer = _vectorizer("tfidf", 50)
+    vectorizer.fit(series.to_list() + ["hello world cafe straße bread sauce"])
+    expected = vectorizer.transform(series.to_list())
+    got = _transform(vectorizer, series, "vectorising", 0.0, 1.0)
+    assert got.shape == expected.shape
+    assert got.nnz == expected.nnz
+    assert abs(got - expected).max() < 1e-6

@@ -8,6 +8,7 @@ All three need every row (`scope = "global"`). Randomness comes only from each s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ LSA_COMPONENTS = 100
 MICRO_PER_CLUSTER = 4
 FIT_ROWS = 50_000
 """Rows used to learn the vocabulary and the cluster centres on big data (evenly spaced)."""
+TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"
+"""Words of two or more letters: the clustering vocabulary (no numbers, no underscores)."""
+TRANSFORM_BATCH = 100_000
 
 
 def main_text_column(frame: pl.LazyFrame) -> str:
@@ -197,27 +201,75 @@ def _vectorizer(method: str, max_features: int) -> Any:
         stop_words="english",
         sublinear_tf=True,
         dtype=np.float32,
-        token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
+        token_pattern=TOKEN_PATTERN,
     )
 
 
-def _transform(vectorizer: Any, texts: list[str], note: str, start: float, span: float) -> Any:
+def _transform(vectorizer: Any, texts: pl.Series, note: str, start: float, span: float) -> Any:
+    """Vectorise every text in batches: a fitted TF-IDF vectorizer through polars (the same
+    matrix as its own `transform`, tokenised in Rust on all cores), a hashing one as is."""
     import scipy.sparse as sp
 
+    tfidf = hasattr(vectorizer, "vocabulary_")
+    terms = _vocabulary_frame(vectorizer) if tfidf else None
+    step = TRANSFORM_BATCH if tfidf else BATCH
     parts = []
     total = max(len(texts), 1)
-    for lo in range(0, len(texts), BATCH):
+    for lo in range(0, len(texts), step):
         check_cancelled()
-        parts.append(vectorizer.transform(texts[lo : lo + BATCH]))
-        report(start + span * min(lo + BATCH, total) / total, 1.0, note)
+        chunk = texts.slice(lo, step)
+        if terms is not None:
+            parts.append(_tfidf_rows(vectorizer, terms, chunk))
+        else:
+            parts.append(vectorizer.transform(chunk.to_list()))
+        report(start + span * min(lo + step, total) / total, 1.0, note)
     if not parts:
         return sp.csr_matrix((0, 1), dtype=np.float32)
     return sp.vstack(parts, format="csr")
 
 
+def _vocabulary_frame(vectorizer: Any) -> pl.DataFrame:
+    vocabulary: dict[str, int] = vectorizer.vocabulary_
+    return pl.DataFrame(
+        {
+            "__word": pl.Series(list(vocabulary.keys()), dtype=pl.String),
+            "__col": pl.Series(list(vocabulary.values()), dtype=pl.UInt32),
+        }
+    )
+
+
+def _tfidf_rows(vectorizer: Any, terms: pl.DataFrame, texts: pl.Series) -> Any:
+    """`vectorizer.transform(texts)` for a fitted sublinear, l2-normalised TfidfVectorizer:
+    lower-case, find the words, count the known ones per row, 1 + log(count) times idf, l2."""
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    counts = (
+        pl.DataFrame({"__text": texts})
+        .with_row_index("__row")
+        .select(
+            "__row",
+            pl.col("__text").str.to_lowercase().str.extract_all(TOKEN_PATTERN).alias("__word"),
+        )
+        .explode("__word")
+        .join(terms, on="__word", how="inner")
+        .group_by("__row", "__col")
+        .len()
+    )
+    idf = np.asarray(vectorizer.idf_, dtype=np.float32)
+    cols = counts["__col"].to_numpy()
+    values = (np.log(counts["len"].to_numpy().astype(np.float32)) + 1.0) * idf[cols]
+    matrix = sp.csr_matrix(
+        (values, (counts["__row"].to_numpy(), cols)),
+        shape=(len(texts), len(idf)),
+        dtype=np.float32,
+    )
+    return normalize(matrix, copy=False)
+
+
 def cluster_texts(
     ids: np.ndarray,
-    texts: list[str],
+    texts: Sequence[str] | pl.Series,
     *,
     k: int = 8,
     seed: int = 0,
@@ -230,21 +282,62 @@ def cluster_texts(
     from studio.engine.errors import require
 
     cluster = require("sklearn.cluster", "Clustering", "scikit-learn")
-    total = len(texts)
+    series = texts if isinstance(texts, pl.Series) else pl.Series(list(texts), dtype=pl.String)
+    series = series.fill_null("")
+    total = len(series)
     if total == 0:
         return Clustering(ids, np.zeros(0, dtype=np.int64), [], [], [])
     k = max(1, min(k, total))
     report(0, 1.0, "learning the vocabulary")
     vectorizer = _vectorizer(method, max_features)
     fit_pos = _spread(total, FIT_ROWS)
-    fit_texts = [texts[i] for i in fit_pos]
+    fit_texts = series.gather(fit_pos).to_list()
     try:
         if method == "tfidf":
             vectorizer.fit(fit_texts)
     except ValueError as exc:  # empty vocabulary
         raise StepError(f"Cannot cluster: {exc}.") from exc
-    matrix = _transform(vectorizer, texts, "vectorising", 0.05, 0.4)
+    matrix = _transform(vectorizer, series, "vectorising", 0.05, 0.4)
     check_cancelled()
+    # One BLAS/OpenMP thread: the dense part is small (100 dimensions, a sample of rows), the
+    # result does not depend on the machine's core count, and a busy machine does not spin
+    # idle worker threads (which made k-means 10x slower under load).
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        raw = _cluster_points(cluster, matrix, fit_pos, k, seed)
+    counts = np.bincount(raw, minlength=k)
+    order = sorted(range(k), key=lambda c: (-counts[c], c))
+    remap = np.empty(k, dtype=np.int64)
+    for new, old in enumerate(order):
+        remap[old] = new
+    labels = remap[raw]
+    names = vectorizer.get_feature_names_out() if method == "tfidf" else None
+    centers = _term_centers(matrix, labels, k)
+    sizes, terms, examples = [], [], []
+    for c in range(k):
+        members = np.flatnonzero(labels == c)
+        sizes.append(int(len(members)))
+        if names is not None:
+            top = np.argsort(-centers[c])[:8]
+            terms.append([str(names[i]) for i in top if centers[c][i] > 0])
+        else:
+            terms.append(_terms_of(series.gather(members[:500]).to_list()))
+        if len(members):
+            sims = np.asarray(matrix[members] @ centers[c]).ravel()
+            best = members[np.argsort(-sims, kind="stable")[:3]]
+            examples.append([int(ids[i]) for i in best])
+        else:
+            examples.append([])
+    report(1.0, 1.0, "done")
+    return Clustering(ids, labels, sizes, terms, examples)
+
+
+def _cluster_points(
+    cluster: Any, matrix: Any, fit_pos: np.ndarray, k: int, seed: int
+) -> np.ndarray:
+    """LSA, k-means micro-clusters on the fit rows, merged into `k`; a label for every row."""
+    total = matrix.shape[0]
     report(0.45, 1.0, "reducing dimensions")
     points = _reduce(matrix, fit_pos, seed)
     check_cancelled()
@@ -269,31 +362,7 @@ def cluster_texts(
         labels_parts.append(merge[model.predict(points[lo : lo + BATCH * 5])])
         report(0.7 + 0.25 * min(lo + BATCH * 5, total) / total, 1.0, "assigning rows")
     raw = np.concatenate(labels_parts).astype(np.int64)
-    counts = np.bincount(raw, minlength=k)
-    order = sorted(range(k), key=lambda c: (-counts[c], c))
-    remap = np.empty(k, dtype=np.int64)
-    for new, old in enumerate(order):
-        remap[old] = new
-    labels = remap[raw]
-    names = vectorizer.get_feature_names_out() if method == "tfidf" else None
-    centers = _term_centers(matrix, labels, k)
-    sizes, terms, examples = [], [], []
-    for c in range(k):
-        members = np.flatnonzero(labels == c)
-        sizes.append(int(len(members)))
-        if names is not None:
-            top = np.argsort(-centers[c])[:8]
-            terms.append([str(names[i]) for i in top if centers[c][i] > 0])
-        else:
-            terms.append(_terms_of([texts[i] for i in members[:500]]))
-        if len(members):
-            sims = np.asarray(matrix[members] @ centers[c]).ravel()
-            best = members[np.argsort(-sims, kind="stable")[:3]]
-            examples.append([int(ids[i]) for i in best])
-        else:
-            examples.append([])
-    report(1.0, 1.0, "done")
-    return Clustering(ids, labels, sizes, terms, examples)
+    return raw
 
 
 def _seed_centres(points: np.ndarray, count: int, far: int, seed: int) -> np.ndarray:
@@ -384,9 +453,7 @@ def cluster_frame(
     column = column or main_text_column(frame)
     require_columns(frame.collect_schema(), column)
     data = _texts(frame, column)
-    return cluster_texts(
-        data[ID].to_numpy(), data["__text"].to_list(), k=k, seed=seed, method=method
-    )
+    return cluster_texts(data[ID].to_numpy(), data["__text"], k=k, seed=seed, method=method)
 
 
 def cluster_summary(

@@ -292,6 +292,7 @@ class BrowsePane(Pane):
                 schema=table.schema,
                 source=self.workspace.dataset.source_of(message.row_id),
                 highlight=table.highlight,
+                tokenizer=getattr(self.app, "tokenizer_spec", lambda: "")(),
             )
         )
 

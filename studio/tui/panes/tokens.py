@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 from studio.engine.chat_checks import CheckResult, check_chat
 from studio.engine.errors import StudioError
 from studio.engine.progress import Cancelled
+from studio.engine.steps.base import ID
 from studio.engine.steps.tokens import ChunkTokens, DropOverLimit, TruncateTokens
 from studio.engine.tokens import (
     ESTIMATE_LABEL,
@@ -114,7 +115,7 @@ class TokensPane(Pane):
             "loss_mask",
             "Loss mask",
             id="tokens-loss-mask",
-            tooltip="Show a chat row as the trainer sees it",
+            tooltip="Show the Browse cursor's chat row as the trainer sees it",
         ),
     ]
 
@@ -384,11 +385,27 @@ class TokensPane(Pane):
         from studio.tui.screens.loss_mask import LossMaskScreen
 
         plan = self.result.plan
+        frame = self.workspace.frame
         self.app.push_screen(
             LossMaskScreen(
-                self.workspace.frame,
+                frame,
                 plan.chat,  # type: ignore[arg-type]
                 load_tokenizer(self.tokenizer_spec),
                 sharegpt=plan.sharegpt,
+                position=self._browse_position(frame),
             )
         )
+
+    def _browse_position(self, frame: pl.LazyFrame) -> int:
+        """Where the Browse cursor's row is in the current data (0 when unknown)."""
+        row_id = getattr(self.app, "browse_cursor_id", lambda: None)()
+        if row_id is None:
+            return 0
+        found = (
+            frame.select(ID)
+            .with_row_index("__pos")
+            .filter(pl.col(ID) == row_id)
+            .select("__pos")
+            .collect()
+        )
+        return int(found.item(0, 0)) if found.height else 0

@@ -1,4 +1,9 @@
-"""Row detail: the whole record, wrapped and scrollable; conversations shown turn by turn."""
+"""Row detail: the whole record, wrapped and scrollable; conversations shown turn by turn.
+
+`t` switches a conversation to the trainer's view (the loss-mask preview): the text after the
+chat template of the tokenizer chosen in the Tokens pane, trained (assistant) tokens in
+reverse video, masked ones dimmed, with per-turn token counts.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,15 @@ from typing import Any, ClassVar
 import polars as pl
 from rich.style import Style
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from studio.engine.errors import StudioError
+from studio.engine.tokens import ESTIMATE_LABEL, LossMaskPreview, load_tokenizer, loss_mask_preview
 from studio.tui.cells import conversation_keys, safe_str, safe_text
 from studio.tui.widgets.frame_table import dtype_label
 
@@ -47,6 +55,13 @@ class RowDetailScreen(Screen[None]):
         Binding(
             "end,G", "bottom", "Bottom", show=False, id="detail.bottom", tooltip="Go to the bottom"
         ),
+        Binding(
+            "t",
+            "trainer_view",
+            "As trained",
+            id="detail.trainer",
+            tooltip="Show the conversation as the trainer sees it (chat template, loss mask)",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -62,6 +77,10 @@ class RowDetailScreen(Screen[None]):
     RowDetailScreen .detail-turn-assistant { border-left: thick $primary; }
     RowDetailScreen .detail-turn-system { border-left: thick $warning; }
     RowDetailScreen .detail-role { color: $text-muted; text-style: bold; }
+    RowDetailScreen #detail-trainer { height: 1fr; padding: 0 1; display: none; }
+    RowDetailScreen #detail-trainer-note { color: $text-muted; }
+    RowDetailScreen #detail-trainer-turns { margin-top: 1; }
+    RowDetailScreen #detail-trainer-text { margin-top: 1; }
     """
 
     def __init__(
@@ -74,7 +93,11 @@ class RowDetailScreen(Screen[None]):
         schema: dict[str, pl.DataType] | None = None,
         source: str = "",
         highlight: re.Pattern[str] | None = None,
+        tokenizer: str | None = None,
+        trainer_view: bool = False,
     ) -> None:
+        """`tokenizer`: the spec chosen in the Tokens pane ("" for none); `trainer_view`:
+        open on the trainer's view of the conversation."""
         super().__init__()
         self.row = row
         self.row_id = row_id
@@ -83,6 +106,10 @@ class RowDetailScreen(Screen[None]):
         self.row_schema = schema or {}
         self.source = source
         self.highlight = highlight
+        self.tokenizer = tokenizer or ""
+        self.start_in_trainer_view = trainer_view
+        self.showing_trainer = False
+        self.preview: LossMaskPreview | None = None
 
     def _text(self, value: Any) -> Text:
         return safe_text(
@@ -105,6 +132,10 @@ class RowDetailScreen(Screen[None]):
                     label.append(f"  {len(value)} turns", style="dim")
                 yield Static(label, classes="detail-column")
                 yield from self._value_widgets(value)
+        with VerticalScroll(id="detail-trainer"):
+            yield Static("", id="detail-trainer-note")
+            yield Static("", id="detail-trainer-turns")
+            yield Static("", id="detail-trainer-text")
         yield Footer()
 
     def _value_widgets(self, value: Any) -> ComposeResult:
@@ -134,10 +165,78 @@ class RowDetailScreen(Screen[None]):
 
     @property
     def body(self) -> VerticalScroll:
-        return self.query_one("#detail-body", VerticalScroll)
+        """The scroll view on show: the record, or the trainer's view."""
+        which = "#detail-trainer" if self.showing_trainer else "#detail-body"
+        return self.query_one(which, VerticalScroll)
 
     def on_mount(self) -> None:
         self.body.focus()
+        if self.start_in_trainer_view:
+            self.action_trainer_view()
+
+    # -- the trainer's view (loss-mask preview) ----------------------------------------------
+    def conversation(self) -> tuple[str, Any, bool] | None:
+        """(column, value, sharegpt) of the row's first conversation column, if any."""
+        for name, value in self.row.items():
+            keys = conversation_keys(value)
+            if keys is not None:
+                return name, value, keys == ("from", "value")
+        return None
+
+    def action_trainer_view(self) -> None:
+        if self.showing_trainer:
+            self._show_trainer(False)
+            return
+        found = self.conversation()
+        if found is None:
+            self.notify(
+                "This row has no conversation (a list of messages) to show as the trainer sees it.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        _, value, sharegpt = found
+        self.query_one("#detail-trainer-note", Static).update(Text("rendering…"))
+        self.query_one("#detail-trainer-turns", Static).update("")
+        self.query_one("#detail-trainer-text", Static).update("")
+        self._show_trainer(True)
+        self._render_preview(self.tokenizer, value, sharegpt)
+
+    def _show_trainer(self, on: bool) -> None:
+        self.showing_trainer = on
+        self.query_one("#detail-body", VerticalScroll).display = not on
+        self.query_one("#detail-trainer", VerticalScroll).display = on
+        self.body.focus()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="detail-trainer",
+        description="rendering the loss-mask preview",
+    )
+    def _render_preview(self, spec: str, value: Any, sharegpt: bool) -> None:
+        # loading a tokenizer the first time can take a second: never on the UI thread
+        try:
+            preview = loss_mask_preview(load_tokenizer(spec), value, sharegpt=sharegpt)
+        except StudioError as exc:
+            self.app.call_from_thread(self._preview_failed, str(exc))
+            return
+        self.app.call_from_thread(self._preview_ready, preview)
+
+    def _preview_failed(self, message: str) -> None:
+        self.query_one("#detail-trainer-note", Static).update(
+            Text(f"Cannot show the trainer's view: {message}")
+        )
+        self.notify(message, severity="error", title="Loss-mask preview", markup=False)
+
+    def _preview_ready(self, preview: LossMaskPreview) -> None:
+        from studio.tui.screens.loss_mask import preview_text
+
+        self.preview = preview
+        self.query_one("#detail-trainer-note", Static).update(trainer_note(preview))
+        self.query_one("#detail-trainer-turns", Static).update(turns_text(preview))
+        self.query_one("#detail-trainer-text", Static).update(preview_text(preview))
 
     def action_close(self) -> None:
         self.dismiss()
@@ -159,3 +258,40 @@ class RowDetailScreen(Screen[None]):
 
     def action_bottom(self) -> None:
         self.body.scroll_end(animate=False)
+
+
+def trainer_note(preview: LossMaskPreview) -> Text:
+    """Which tokenizer and template, the totals, the legend; with no tokenizer, what to pick."""
+    from studio.tui.screens.loss_mask import MASKED_STYLE, TRAINED_STYLE
+
+    text = Text()
+    if preview.estimate:
+        text.append("No tokenizer chosen", style="bold")
+        text.append(
+            f": {ESTIMATE_LABEL} (characters ÷ 4) and plain 'role: content' turns, not the "
+            "trainer's template. Enter your model's tokenizer (a Hugging Face name or folder) "
+            "in the Tokens pane to see its chat template and exact tokens.\n"
+        )
+    else:
+        how = "after the chat template" if preview.templated else "no chat template: role: content"
+        text.append(f"As the trainer sees it with {preview.tokenizer}, {how}.\n")
+    prefix = "≈ " if preview.estimate else ""
+    text.append(
+        f"{prefix}{preview.total:,} tokens, {prefix}{preview.trained:,} trained "
+        f"(assistant), {prefix}{preview.total - preview.trained:,} masked from the loss\n"
+    )
+    text.append("trained", style=TRAINED_STYLE)
+    text.append("  ")
+    text.append("masked (prompt, template)", style=MASKED_STYLE)
+    text.append("  ·  t: back to the record")
+    return text
+
+
+def turns_text(preview: LossMaskPreview) -> Text:
+    """Per-turn token counts as a small aligned table."""
+    text = Text()
+    text.append(f"{'turn':>4}  {'role':<12} {'tokens':>8} {'trained':>8}\n", style="bold")
+    for turn in preview.turns:
+        role = safe_str(turn.role, max_chars=12)
+        text.append(f"{turn.index + 1:>4}  {role:<12} {turn.tokens:>8,} {turn.trained:>8,}\n")
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.widgets import ProgressBar, Static
 
 
@@ -42,11 +43,15 @@ class StatusBar(Horizontal):
         if description is None:
             self.add_class("-idle")
             return
+        try:
+            work = self.query_one("#status-work", Static)
+            bar = self.query_one(ProgressBar)
+        except NoMatches:
+            # seen on a busy machine: the poll timer fired between mount and compose of the
+            # children; the next poll shows the work
+            return
         self.remove_class("-idle")
-        self.query_one("#status-work", Static).update(
-            Text(f"{description}… Esc cancels ", no_wrap=True, overflow="ellipsis")
-        )
-        bar = self.query_one(ProgressBar)
+        work.update(Text(f"{description}… Esc cancels ", no_wrap=True, overflow="ellipsis"))
         if total:
             bar.update(total=total, progress=done or 0)
         else:
