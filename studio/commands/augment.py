@@ -1,5 +1,9 @@
 """studio augment PATH --method paraphrase|backtranslate|eda [--model NAME_OR_PATH]
-[--pivot-model NAME_OR_PATH] [--per-row N] [--only-label L] [--target-count N] [--seed S] -o OUT"""
+[--pivot-model NAME_OR_PATH] [--field instruction|output|both|COL[,COL]] [--per-row N]
+[--only-label L] [--target-count N] [--seed S] -o OUT
+
+--field both (instruction data): each new row has its instruction AND its response augmented;
+a variant is kept only if every field passes the gates; aug_similarity is the minimum."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import argparse
 import sys
 
 from studio.commands._common import add_output, open_input, write_output
+from studio.engine.augment import parse_fields
 from studio.engine.errors import StepError
 from studio.engine.steps.augment import AugmentEda
 from studio.engine.steps.augment_models import AugmentModel
@@ -25,7 +30,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pivot-model", default="", help="backtranslate: the model from the pivot language back"
     )
-    parser.add_argument("--column", default="", help="field to augment (default: by dataset shape)")
+    parser.add_argument(
+        "--field",
+        "--column",
+        dest="field",
+        default="",
+        metavar="FIELD",
+        help="field(s) to augment: instruction, output (response), both, or COL[,COL] "
+        "(default: by dataset shape; instruction data: the instruction)",
+    )
     parser.add_argument("--label", default="", help="label column (default: detected)")
     parser.add_argument("--per-row", type=int, default=1)
     parser.add_argument(
@@ -66,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
     )
     if (args.only_label or args.target_count) and not label:
         raise StepError("No label column was detected; pass --label COL.")
+    fields = parse_fields(args.field, dataset.frame)
     common = dict(
-        column=args.column,
+        column=fields[0] if len(fields) == 1 else "",
+        columns=fields if len(fields) > 1 else (),
         per_row=args.per_row,
         label=label,
         only_labels=tuple(args.only_label),

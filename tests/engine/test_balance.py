@@ -260,7 +260,11 @@ def test_augment_oversampling_reaches_target_with_provenance() -> None:
     assert new["aug_method"].str.starts_with("eda.").all()
     assert new["aug_similarity"].is_between(step.min_similarity, step.max_similarity).all()
     assert not new["text"].is_in(df["text"].implode()).any()
-    assert out.head(df.height).drop("aug_method", "aug_source", "aug_similarity").equals(df)
+    assert (
+        out.head(df.height)
+        .drop("aug_method", "aug_source", "aug_similarity", "aug_model")
+        .equals(df)
+    )
     assert step.apply(df.lazy()).collect().equals(out)
 
 

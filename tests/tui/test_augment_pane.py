@@ -80,3 +80,36 @@ async def test_marked_rows_scope_augments_only_the_rows_marked_in_browse(tmp_pat
         new = frame.filter(frame["aug_method"].is_not_null())
         assert new.height > 0
         assert set(new["aug_source"].to_list()) <= {1, 2}
+
+
+async def test_choosing_both_fields_for_instruction_data(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "inst.jsonl"
+    rows = [
+        {"instruction": f"please {s} today", "input": "", "output": f"sure, {s} and then some more"}
+        for s in SENTENCES
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.show_tab("augment")
+        pane = app.query_one("#pane-augment")
+        field = pane.query_one("#aug-field", Select)
+        values = [v for _, v in pane._field_options]
+        assert values[:2] == ["", "both"] and field.value == ""  # default: the instruction
+        field.value = "both"
+        pane.query_one("#aug-per-row", Input).value = "2"
+        await pilot.pause()
+        pane.action_preview()
+        await _settle(app, pilot)
+        assert "instruction + output" in str(pane.query_one("#aug-status", Static).content)
+        pane.action_run()
+        await _settle(app, pilot)
+        step = app.workspace.steps[-1]
+        assert step.name == "augment.eda" and step.columns == ("instruction", "output")
+        frame = app.workspace.frame.collect()
+        new = frame.filter(frame["aug_method"].is_not_null())
+        assert new.height > 0 and new["aug_model"].is_null().all()
+        src = frame.filter(frame["aug_method"].is_null())
+        assert not new["instruction"].is_in(src["instruction"].implode()).any()
+        assert not new["output"].is_in(src["output"].implode()).any()

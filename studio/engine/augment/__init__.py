@@ -12,9 +12,19 @@ another new row (MinHash candidates verified with rapidfuzz: `augment.near`), an
 frame with the new rows appended. The duplicate gates compare against all the originals
 (`originals`), not only the rows picked as sources.
 
-New rows copy every column of their source row except the augmented one, get fresh `_id`s, and
-carry `aug_method` (e.g. `eda.swap`), `aug_source` (the source `_id`) and `aug_similarity`
-(rapidfuzz `fuzz.ratio` to the source, 0-100). Originals are never changed.
+New rows copy every column of their source row except the augmented one(s), get fresh `_id`s,
+and carry `aug_method` (e.g. `eda.swap`, `paraphrase:MODEL`), `aug_source` (the source `_id`),
+`aug_model` (the model name or path; `A -> B` for back-translation; null for rule-based methods)
+and `aug_similarity` (rapidfuzz `fuzz.ratio` to the source, 0-100). Originals are never changed.
+
+Several fields at once (`columns`, e.g. an instruction and its response): each new row is one
+variant in which EVERY chosen field is augmented (the method runs once per field; the first
+field uses the seed as given, field k a seed derived from (seed, k), so a one-field run is the
+same as before). The gates run per field and a variant is kept only if every field passes:
+each field must change, stay within the similarity limits, and be no exact or near duplicate of
+that field's originals or earlier variants; the first failing field gives the drop reason.
+`aug_similarity` is the MINIMUM over the fields (the most changed field), and `aug_method` joins
+the distinct per-field labels with `+`.
 """
 
 from __future__ import annotations
@@ -33,7 +43,13 @@ from studio.engine.steps.base import ID, fresh_ids, require_columns
 AUG_METHOD = "aug_method"
 AUG_SOURCE = "aug_source"
 AUG_SIMILARITY = "aug_similarity"
-PROVENANCE = {AUG_METHOD: pl.String, AUG_SOURCE: pl.UInt64, AUG_SIMILARITY: pl.Float64}
+AUG_MODEL = "aug_model"
+PROVENANCE = {
+    AUG_METHOD: pl.String,
+    AUG_SOURCE: pl.UInt64,
+    AUG_SIMILARITY: pl.Float64,
+    AUG_MODEL: pl.String,
+}
 DROP_REASONS = (
     "no change possible",
     "identical",
@@ -58,6 +74,8 @@ class AugmentMethod(Protocol):
 class AugmentConfig:
     method: str = "eda"
     column: str = ""
+    columns: tuple[str, ...] = ()
+    """Several fields augmented together (wins over `column`); empty = `column` alone."""
     seed: int = 0
     per_row: int = 1
     alpha: float = 0.1
@@ -117,6 +135,9 @@ class AugmentReport:
     """New rows added per class (or per source label in per-row mode)."""
     notes: list[str] = field(default_factory=list)
     column: str = ""
+    """The (first) augmented field."""
+    columns: tuple[str, ...] = ()
+    """Every augmented field."""
     checked: bool = False
     """The duplicate and near-duplicate gates ran (against every original row)."""
 
@@ -160,6 +181,56 @@ def default_column(frame: pl.DataFrame | pl.LazyFrame) -> str:
     raise StepError("Choose the text column to augment: no plain text column was detected.")
 
 
+def both_columns(frame: pl.DataFrame | pl.LazyFrame) -> tuple[str, ...]:
+    """Instruction data: (instruction, response) columns; () for other shapes."""
+    from studio.engine.shape import detect_shape
+
+    shape = detect_shape(frame)
+    wanted = {"alpaca": ("instruction", "output")}.get(shape.kind)
+    if not wanted:
+        return ()
+    by_role = {role: col for col, role in shape.roles.items()}
+    cols = tuple(by_role[r] for r in wanted if r in by_role)
+    return cols if len(cols) == len(wanted) else ()
+
+
+def parse_fields(value: str, frame: pl.DataFrame | pl.LazyFrame) -> tuple[str, ...]:
+    """A field choice as the CLI and TUI take it: '' (default for the shape), 'both'
+    (instruction and response), a role name ('instruction', 'output'/'response', 'prompt', ...)
+    or column names separated by commas."""
+    value = value.strip()
+    if not value:
+        return ()
+    if value == "both":
+        cols = both_columns(frame)
+        if not cols:
+            raise StepError(
+                "'both' needs instruction data (instruction and response columns); "
+                "name the columns instead, e.g. --field a,b."
+            )
+        return cols
+    from studio.engine.shape import detect_shape
+
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    roles = {role: col for col, role in detect_shape(frame).roles.items()}
+    aliases = {"response": "output", "answer": "output", "question": "instruction"}
+    out = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        if part not in names:
+            role = aliases.get(part, part)
+            part = roles.get(role, part)
+        out.append(part)
+    return tuple(dict.fromkeys(out))
+
+
+def resolve_columns(frame: pl.DataFrame | pl.LazyFrame, config: AugmentConfig) -> tuple[str, ...]:
+    if config.columns:
+        return tuple(config.columns)
+    return (config.column or default_column(frame),)
+
+
 def _normal(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_lowercase().str.replace_all(r"[\W_]+", "")
 
@@ -173,26 +244,14 @@ def _similarities(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
     return np.asarray(cpdist(list(a), list(b), scorer=fuzz.ratio, workers=1), dtype=np.float64)
 
 
-class _Generator:
-    """Runs the method on (source position, variant) pairs and applies the quality gates."""
+class _Field:
+    """Per-field state of the generator: the source texts and the duplicate gates."""
 
-    def __init__(
-        self,
-        df: pl.DataFrame,
-        column: str,
-        config: AugmentConfig,
-        originals: pl.Series | None = None,
-    ) -> None:
-        self.config = config
-        self.method = make_method(config)
-        self.texts = df[column]
-        self.ids = df[ID].to_numpy()
-        self.dropped = dict.fromkeys(DROP_REASONS, 0)
-        self.tried = 0
+    def __init__(self, texts: pl.Series, everything: pl.Series, config: AugmentConfig) -> None:
+        self.texts = texts
         self.seen: set[str] = set()
         self.seen_normal: set[str] = set()
         self.near = None
-        everything = self.texts if originals is None else originals
         if config.check_duplicates:
             self.seen = set(everything.drop_nulls().to_list())
             self.seen_normal = set(
@@ -203,44 +262,110 @@ class _Generator:
 
                 self.near = NearDuplicateGate(everything)
 
+
+def _field_seed(seed: int, k: int) -> int:
+    return seed if k == 0 else seed + 1_000_003 * k
+
+
+class _Generator:
+    """Runs the method on (source position, variant) pairs and applies the quality gates,
+    per field; a variant is kept only if every field passes (see the module docstring)."""
+
+    def __init__(
+        self,
+        df: pl.DataFrame,
+        columns: Sequence[str],
+        config: AugmentConfig,
+        originals: pl.Series | pl.DataFrame | None = None,
+    ) -> None:
+        self.config = config
+        self.method = make_method(config)
+        self.model_name: str | None = getattr(self.method, "model_name", lambda: None)()
+        self.ids = df[ID].to_numpy()
+        self.dropped = dict.fromkeys(DROP_REASONS, 0)
+        self.tried = 0
+        self.fields: list[_Field] = []
+        for column in columns:
+            if originals is None:
+                everything = df[column]
+            elif isinstance(originals, pl.Series):
+                everything = originals
+            else:
+                everything = originals[column]
+            self.fields.append(_Field(df[column], everything, config))
+
+    @property
+    def checked(self) -> bool:
+        return all(f.near is not None for f in self.fields)
+
     def run(
         self, positions: np.ndarray, variants: np.ndarray
-    ) -> tuple[list[int], list[str], list[str], list[float]]:
-        """Accepted (source position, text, method label, similarity), in input order."""
-        sources = self.texts.gather(positions).to_list()
+    ) -> tuple[list[int], list[tuple[str, ...]], list[str], list[float]]:
+        """Accepted (source position, texts per field, method label, similarity), in order."""
         keys = [(int(self.ids[p]), int(v)) for p, v in zip(positions, variants, strict=True)]
-        outs = self.method.generate([s or "" for s in sources], keys, self.config.seed)
-        self.tried += len(outs)
-        cand = [(i, t, m) for i, (t, m) in enumerate(outs) if t is not None and sources[i]]
-        self.dropped["no change possible"] += len(outs) - len(cand)
-        sims = _similarities([t for _, t, _ in cand], [sources[i] for i, _, _ in cand])
-        passed: list[tuple[int, str, str, float]] = []
-        normals = (
-            pl.Series([t for _, t, _ in cand], dtype=pl.String)
+        n = len(keys)
+        sources = [f.texts.gather(positions).to_list() for f in self.fields]
+        outs = [
+            self.method.generate([s or "" for s in src], keys, _field_seed(self.config.seed, k))
+            for k, src in enumerate(sources)
+        ]
+        self.tried += n
+        alive = [
+            i
+            for i in range(n)
+            if all(out[i][0] is not None and src[i] for out, src in zip(outs, sources, strict=True))
+        ]
+        self.dropped["no change possible"] += n - len(alive)
+        sims = [
+            _similarities([out[i][0] for i in alive], [src[i] for i in alive])  # type: ignore[misc]
+            for out, src in zip(outs, sources, strict=True)
+        ]
+        normals = [
+            pl.Series([out[i][0] for i in alive], dtype=pl.String)
             .to_frame("t")
             .select(_normal(pl.col("t")))["t"]
             .to_list()
             if self.config.check_duplicates
-            else [None] * len(cand)
-        )
-        for (i, text, label), sim, normal in zip(cand, sims, normals, strict=True):
-            if text == sources[i]:
-                self.dropped["identical"] += 1
-            elif sim > self.config.max_similarity:
-                self.dropped["too close"] += 1
-            elif sim < self.config.min_similarity:
-                self.dropped["too far"] += 1
-            elif self.config.check_duplicates and (text in self.seen or normal in self.seen_normal):
-                self.dropped["duplicate"] += 1
-            else:
-                if self.config.check_duplicates:
-                    self.seen.add(text)
-                    self.seen_normal.add(normal)  # type: ignore[arg-type]
-                passed.append((i, text, label, round(float(sim), 2)))
-        if self.near is not None:
-            near = self.near.check([t for _, t, _, _ in passed], [sources[i] for i, *_ in passed])
+            else [None] * len(alive)
+            for out in outs
+        ]
+        passed: list[tuple[int, tuple[str, ...], str, float]] = []
+        for j, i in enumerate(alive):
+            reason = None
+            for k, field_ in enumerate(self.fields):
+                text, sim, normal = outs[k][i][0], sims[k][j], normals[k][j]
+                if text == sources[k][i]:
+                    reason = "identical"
+                elif sim > self.config.max_similarity:
+                    reason = "too close"
+                elif sim < self.config.min_similarity:
+                    reason = "too far"
+                elif self.config.check_duplicates and (
+                    text in field_.seen or normal in field_.seen_normal
+                ):
+                    reason = "duplicate"
+                if reason:
+                    break
+            if reason:
+                self.dropped[reason] += 1
+                continue
+            if self.config.check_duplicates:
+                for k, field_ in enumerate(self.fields):
+                    field_.seen.add(outs[k][i][0])  # type: ignore[arg-type]
+                    field_.seen_normal.add(normals[k][j])  # type: ignore[arg-type]
+            labels = list(dict.fromkeys(out[i][1] for out in outs))
+            sim = min(float(s[j]) for s in sims)
+            passed.append(
+                (i, tuple(out[i][0] for out in outs), "+".join(labels), round(sim, 2))  # type: ignore[misc]
+            )
+        for k, field_ in enumerate(self.fields):
+            if field_.near is None or not passed:
+                continue
+            near = field_.near.check(
+                [t[k] for _, t, _, _ in passed], [sources[k][i] for i, *_ in passed]
+            )
             self.dropped["near duplicate"] += sum(near)
-            passed = [p for p, n in zip(passed, near, strict=True) if not n]
+            passed = [p for p, flag in zip(passed, near, strict=True) if not flag]
         return (
             [int(positions[i]) for i, *_ in passed],
             [t for _, t, _, _ in passed],
@@ -272,22 +397,25 @@ def augment_frame(
       row has been tried `max_variants` times.
     - otherwise: `per_row` variants of every row (of the classes in `only_labels` if given).
 
-    `originals`: the augmented column of every original row, when `df` holds only the rows
-    picked as sources; the duplicate gates compare against it (default: `df[column]`).
+    `originals`: the augmented column(s) of every original row (a Series for one field, a
+    DataFrame with the fields), when `df` holds only the rows picked as sources; the duplicate
+    gates compare against it (default: `df`'s own fields).
     """
-    column = config.column or default_column(df)
-    require_columns(df.schema, column)
-    if df.schema[column] != pl.String:
-        raise StepError(f"The column {column!r} is not text; choose a text column to augment.")
+    columns = resolve_columns(df, config)
+    column = columns[0]
+    require_columns(df.schema, *columns)
+    for col in columns:
+        if df.schema[col] != pl.String:
+            raise StepError(f"The column {col!r} is not text; choose a text column to augment.")
     if label:
         require_columns(df.schema, label)
     if config.per_row < 1:
         raise StepError("Ask for at least one variant per row.")
     if not 0 <= config.min_similarity <= config.max_similarity <= 100:
         raise StepError("Similarity limits must satisfy 0 <= floor <= limit <= 100.")
-    gen = _Generator(df, column, config, originals)
-    report_ = AugmentReport(frame=df, notes=gen.method.notes(), column=column)
-    picked: list[tuple[list[int], list[str], list[str], list[float]]] = []
+    gen = _Generator(df, columns, config, originals)
+    report_ = AugmentReport(frame=df, notes=gen.method.notes(), column=column, columns=columns)
+    picked: list[tuple[list[int], list[tuple[str, ...]], list[str], list[float]]] = []
     label_values = df[label].cast(pl.String) if label else None
 
     if needs is not None:
@@ -342,7 +470,7 @@ def augment_frame(
             report(min(start + batch, len(positions)), len(positions), "augmenting")
 
     report_.tried = gen.tried
-    report_.checked = gen.near is not None
+    report_.checked = gen.checked
     report_.dropped = gen.dropped
     pos = [p for part in picked for p in part[0]]
     base = _with_provenance(df)
@@ -351,8 +479,10 @@ def augment_frame(
         return report_
     from studio.engine.steps.balance import take_rows
 
+    texts = [t for part in picked for t in part[1]]
     new = take_rows(base, np.asarray(pos, dtype=np.int64)).with_columns(
-        pl.Series(column, [t for part in picked for t in part[1]], dtype=pl.String),
+        *(pl.Series(col, [t[k] for t in texts], dtype=pl.String) for k, col in enumerate(columns)),
+        pl.lit(gen.model_name, dtype=pl.String).alias(AUG_MODEL),
         pl.Series(AUG_METHOD, [m for part in picked for m in part[2]], dtype=pl.String),
         pl.col(ID).alias(AUG_SOURCE),
         pl.Series(AUG_SIMILARITY, [s for part in picked for s in part[3]], dtype=pl.Float64),

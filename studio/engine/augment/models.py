@@ -177,6 +177,9 @@ class Paraphrase(_ModelMethod):
     def label(self) -> str:
         return f"paraphrase:{self.model}"
 
+    def model_name(self) -> str:
+        return self.model
+
 
 class BackTranslate(_ModelMethod):
     name = "backtranslate"
@@ -197,6 +200,9 @@ class BackTranslate(_ModelMethod):
 
     def label(self) -> str:
         return f"backtranslate:{self.model}>{self.pivot_model}"
+
+    def model_name(self) -> str:
+        return f"{self.model} -> {self.pivot_model}"
 
 
 @register_method("paraphrase")

@@ -23,11 +23,14 @@ class AugmentEda(Step):
 
     Modes: `per_row` variants of every row, or of the rows whose `label` is in `only_labels`;
     or, with `target_count` > 0, new rows for each class (of `only_labels`, or all) below that
-    count until it reaches it. `column` empty = the default field for the dataset's shape.
+    count until it reaches it. `column` empty = the default field for the dataset's shape;
+    `columns` (e.g. instruction and response) augments several fields in each new row and wins
+    over `column` (gates per field: see `studio.engine.augment`).
     """
 
     scope = "global"
     column: str = ""
+    columns: tuple[str, ...] = ()
     ops: tuple[str, ...] = OPS
     alpha: float = 0.1
     per_row: int = 1
@@ -43,7 +46,7 @@ class AugmentEda(Step):
         return ()
 
     def validate(self, schema: pl.Schema) -> None:
-        require_columns(schema, self.column, self.label)
+        require_columns(schema, self.column, *self.columns, self.label)
         unknown = [o for o in self.ops if o not in OPS]
         if unknown:
             raise StepError(f"Unknown EDA operation {unknown[0]!r}; use {', '.join(OPS)}.")
@@ -56,6 +59,7 @@ class AugmentEda(Step):
         return AugmentConfig(
             method="eda",
             column=self.column,
+            columns=tuple(self.columns),
             seed=self.seed,
             per_row=self.per_row,
             alpha=self.alpha,
@@ -95,5 +99,5 @@ class AugmentEda(Step):
         if self.target_count > 0:
             what = f"EDA variants until each class has {self.target_count:,} rows"
         scope = f" of {', '.join(self.only_labels)}" if self.only_labels else ""
-        field = self.column or "the default text field"
+        field = " + ".join(self.columns) or self.column or "the default text field"
         return f"augment {field}: {what}{scope} ({'/'.join(self.ops)}, seed {self.seed})"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from studio.engine.augment import AugmentConfig, AugmentReport, augment_frame, default_column
+from studio.engine.augment import AugmentConfig, AugmentReport, augment_frame, resolve_columns
 from studio.engine.augment import models as _models  # noqa: F401  (registers the methods)
 from studio.engine.errors import StepError
 from studio.engine.steps.base import ID, Step, fresh_ids, id_in, register, require_columns
@@ -29,6 +29,8 @@ class AugmentModel(Step):
     pivot_model: str = ""
     prefix: str = ""
     column: str = ""
+    columns: tuple[str, ...] = ()
+    """Several fields augmented together in each new row (wins over `column`)."""
     per_row: int = 1
     temperature: float = 1.0
     top_p: float = 0.95
@@ -45,7 +47,7 @@ class AugmentModel(Step):
     seed: int = 0
 
     def validate(self, schema: pl.Schema) -> None:
-        require_columns(schema, self.column, self.label)
+        require_columns(schema, self.column, *self.columns, self.label)
         if self.method not in MODEL_METHODS:
             raise StepError(
                 f"Unknown model method {self.method!r}; use {' or '.join(MODEL_METHODS)}."
@@ -57,6 +59,7 @@ class AugmentModel(Step):
         return AugmentConfig(
             method=self.method,
             column=self.column,
+            columns=tuple(self.columns),
             seed=self.seed,
             per_row=self.per_row,
             max_similarity=self.max_similarity,
@@ -100,14 +103,14 @@ class AugmentModel(Step):
                 if k is not None and (not chosen or k in chosen) and n < self.target_count
             }
             sub = sub.with_columns(pl.col(self.label).cast(pl.String))
-        column = self.column or default_column(df)
+        columns = resolve_columns(df, self.config())
         result = augment_frame(
             sub,
             self.config(),
             label=self.label or None,
             needs=needs,
             batch=self.batch_size * 4,
-            originals=df[column] if column in df.columns else None,
+            originals=df.select(columns) if set(columns) <= set(df.columns) else None,
         )
         new = result.new_rows()
         base = result.frame.head(0)
@@ -143,4 +146,5 @@ class AugmentModel(Step):
             scope += f" of {len(self.only_ids):,} chosen rows"
         if self.max_sources:
             scope += f" (first {self.max_sources:,} rows)"
-        return f"augment {self.column or 'the default text field'} by {self.method} ({models}): {what}{scope}, seed {self.seed}"
+        field = " + ".join(self.columns) or self.column or "the default text field"
+        return f"augment {field} by {self.method} ({models}): {what}{scope}, seed {self.seed}"

@@ -13,7 +13,7 @@ fraction of a second, where `RandomOverSampler` needs seconds.
   `RandomUnderSampler`); the kept rows stay in their original order.
 - `balance.cap`: at most N rows per class (drawn without replacement).
 - `balance.augment`: like `balance.over`, but the new rows are made by an augmentation method
-  (`studio.engine.augment`) and carry `aug_method`, `aug_source`, `aug_similarity`.
+  (`studio.engine.augment`) and carry `aug_method`, `aug_source`, `aug_similarity`, `aug_model`.
 
 Rows whose label is null are never resampled: they are kept as they are.
 """

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
-from studio.engine.augment import AUG_SOURCE, default_column
+from studio.engine.augment import AUG_SOURCE, both_columns, default_column, parse_fields
 from studio.engine.errors import StepError, StudioError
 from studio.engine.progress import Cancelled, RunContext, running
 from studio.engine.steps.augment import AugmentEda
@@ -68,7 +68,13 @@ class AugmentPane(Pane):
                 yield Label("Method", classes="aug-key")
                 yield Select(METHODS, value="eda", allow_blank=False, id="aug-method")
                 yield Label("Field", classes="aug-key")
-                yield Input(placeholder="default for the shape", id="aug-column")
+                yield Select(
+                    [("default for the shape", "")],
+                    value="",
+                    allow_blank=False,
+                    id="aug-field",
+                    tooltip="field(s) to augment; 'both' = instruction and response in each new row",
+                )
             with Horizontal(classes="aug-row"):
                 yield Label("Model", classes="aug-key")
                 yield Input(placeholder="name or local path (seq2seq)", id="aug-model")
@@ -141,7 +147,7 @@ class AugmentPane(Pane):
             raise StepError("Open a dataset first.")
         method = str(self.query_one("#aug-method", Select).value)
         scope = str(self.query_one("#aug-scope", Select).value)
-        column = self.query_one("#aug-column", Input).value.strip()
+        fields = parse_fields(str(self.query_one("#aug-field", Select).value), ws.frame)
         classes = tuple(
             c.strip() for c in self.query_one("#aug-classes", Input).value.split(",") if c.strip()
         )
@@ -156,7 +162,8 @@ class AugmentPane(Pane):
             if not only_ids:
                 raise StepError("No rows are marked: mark rows in Browse with space first.")
         common = dict(
-            column=column,
+            column=fields[0] if len(fields) == 1 else "",
+            columns=fields if len(fields) > 1 else (),
             per_row=max(1, self._int("#aug-per-row", 1)),
             label=label if scope in ("classes", "target") else "",
             only_labels=classes if scope in ("classes", "target") else (),
@@ -218,25 +225,27 @@ class AugmentPane(Pane):
     def _show_preview(self, report) -> None:  # noqa: ANN001
         new = report.new_rows()
         column = report.column
+        columns = report.columns or (column,)
         table = Table(title=f"Preview: {report.summary()}", expand=True, show_lines=True)
         table.add_column("source row")
         table.add_column("variant")
         table.add_column("method")
         table.add_column("sim", justify="right")
         if new.height:
-            sources = report.frame.filter(pl.col(ID).is_in(new[AUG_SOURCE].implode())).select(
-                ID, column
-            )
-            lookup = dict(zip(sources[ID].to_list(), sources[column].to_list(), strict=False))
+            sources = report.frame.filter(pl.col(ID).is_in(new[AUG_SOURCE].implode()))
+            lookup = {
+                r[ID]: "\n---\n".join(str(r[c]) for c in columns)
+                for r in sources.select(ID, *columns).iter_rows(named=True)
+            }
             for row in new.iter_rows(named=True):
                 table.add_row(
                     Text(str(lookup.get(row[AUG_SOURCE], ""))),
-                    Text(str(row[column])),
+                    Text("\n---\n".join(str(row[c]) for c in columns)),
                     Text(str(row["aug_method"])),
                     Text(f"{row['aug_similarity']:.0f}"),
                 )
         self.query_one("#aug-preview-table", Static).update(table)
-        self._status(Text(f"Field: {column}. " + " ".join(report.notes)))
+        self._status(Text(f"Field: {' + '.join(columns)}. " + " ".join(report.notes)))
         # at 80x24 the preview is below the form: bring it on screen
         self._show_status_area()
 
@@ -305,6 +314,18 @@ class AugmentPane(Pane):
             column = default_column(ws.frame)
         except StudioError:
             column = ""
-        self.query_one("#aug-column", Input).placeholder = (
-            f"default: {column}" if column else "choose a text column"
-        )
+        schema = ws.frame.collect_schema()
+        options: list[tuple[str, str]] = [
+            (f"default: {column}" if column else "default (choose a column)", "")
+        ]
+        both = both_columns(ws.frame)
+        if both:
+            options.append((f"both: {' + '.join(both)}", "both"))
+        options += [(name, name) for name, dtype in schema.items() if dtype == pl.String]
+        select = self.query_one("#aug-field", Select)
+        current = select.value
+        if [v for _, v in options] != [v for _, v in getattr(self, "_field_options", [])]:
+            self._field_options = options
+            select.set_options(options)
+            if any(v == current for _, v in options):
+                select.value = current
