@@ -17,7 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
-from studio.engine.augment import AUG_SOURCE, both_columns, default_column, parse_fields
+from studio.engine.augment import AUG_SOURCE, PROVENANCE, both_columns, default_column, parse_fields
 from studio.engine.errors import StepError, StudioError
 from studio.engine.progress import Cancelled, RunContext, running
 from studio.engine.steps.augment import AugmentEda
@@ -61,6 +61,7 @@ class AugmentPane(Pane):
         super().__init__(*args, **kwargs)
         self._cancel_choice = "keep"
         self.last_report = None
+        self._field_options: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -321,10 +322,14 @@ class AugmentPane(Pane):
         both = both_columns(ws.frame)
         if both:
             options.append((f"both: {' + '.join(both)}", "both"))
-        options += [(name, name) for name, dtype in schema.items() if dtype == pl.String]
+        options += [
+            (name, name)
+            for name, dtype in schema.items()
+            if dtype == pl.String and name not in PROVENANCE
+        ]
         select = self.query_one("#aug-field", Select)
         current = select.value
-        if [v for _, v in options] != [v for _, v in getattr(self, "_field_options", [])]:
+        if options != self._field_options:
             self._field_options = options
             select.set_options(options)
             if any(v == current for _, v in options):
