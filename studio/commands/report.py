@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from studio.commands._common import open_input
-from studio.engine.approach import count_tasks, figures_from_report, recommend
+from studio.engine.approach import Recommendation, count_tasks, figures_from_report, recommend
 from studio.engine.errors import WriteError
 from studio.engine.io import atomic_path
 from studio.engine.report import build_report, figures_for_approach
@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpu-gb", type=float, default=24.0)
 
 
+def headline(rec: Recommendation) -> str:
+    data = rec.to_json()
+    return f"{data['approach_name']} ({data['method_name']})"
+
+
 def run(args: argparse.Namespace) -> int:
     dataset = open_input(args.path)
     rep = build_report(
@@ -53,19 +58,40 @@ def run(args: argparse.Namespace) -> int:
         data["problems"] = [p.to_json() for p in dataset.problems]
         text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
     elif args.output and args.output.endswith((".html", ".htm")):
+        import html
+
+        def items(lines: list[str]) -> str:
+            return "<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in lines) + "</ul>"
+
         text = (
             rep.to_html()
-            + "<h2>Recommendation</h2><ul>"
-            + "".join(f"<li>{__import__('html').escape(r)}</li>" for r in rec.reasons)
-            + "</ul>\n"
+            + f"<h2>Recommendation</h2><p><b>{html.escape(headline(rec))}</b></p>"
+            + items(rec.reasons)
+            + (
+                f"<h3>What would change it</h3>{items(rec.would_change)}"
+                if rec.would_change
+                else ""
+            )
+            + (f"<h3>Data preparation</h3>{items(rec.preparation)}" if rec.preparation else "")
+            + "\n"
         )
     else:
         text = (
             rep.to_markdown()
-            + "\n## Recommendation\n\n"
-            + "\n".join(f"- {r}" for r in rec.reasons + rec.would_change)
+            + f"\n## Recommendation\n\n**{headline(rec)}**\n\n"
+            + "\n".join(f"- {r}" for r in rec.reasons)
             + "\n"
         )
+        if rec.would_change:
+            text += (
+                "\n### What would change it\n\n"
+                + "\n".join(f"- {r}" for r in rec.would_change)
+                + "\n"
+            )
+        if rec.preparation:
+            text += (
+                "\n### Data preparation\n\n" + "\n".join(f"- {r}" for r in rec.preparation) + "\n"
+            )
     if not args.output:
         sys.stdout.write(text)
         return 0

@@ -353,3 +353,22 @@ def count_tasks(frame: object) -> int:
         if col in names:
             return int(lazy.select(pl.col(col).n_unique()).collect().item())  # type: ignore[union-attr]
     return 1
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """The action that prepares the data for a recommended approach (an app action name)."""
+
+    action: str  # "open_mixture", "open_fewshot", "open_transfer" or "export"
+    label: str
+
+
+def next_action(approach: str, figures: DataFigures) -> NextAction:
+    """The one-step action the Approach panel offers for `approach`."""
+    if approach == "prompting":
+        return NextAction("open_fewshot", "Write a few-shot pack")
+    if approach == "transfer":
+        return NextAction("open_transfer", "Prepare transfer stages")
+    if approach == "multitask":
+        return NextAction("open_mixture", f"Prepare a {max(figures.tasks, 2)}-task mixture")
+    return NextAction("export", "Export for task-specific fine-tuning")

@@ -64,12 +64,25 @@ class Dataset:
     problems: list[Problem] = field(default_factory=list)
     origins: list[Origin] = field(default_factory=list)
     options: dict[str, object] = field(default_factory=dict)
+    combined: dict[str, object] | None = None
+    """Set when the dataset combines several sources (`studio.engine.sources.combine`): the
+    source specs and the common shape, so a recipe can reopen them."""
 
     @property
     def name(self) -> str:
+        if self.combined:
+            n = len(self.combined.get("sources") or ())  # type: ignore[arg-type]
+            return f"{n} source{'' if n == 1 else 's'}"
         if len(self.paths) == 1:
             return Path(self.paths[0]).name
         return f"{Path(self.paths[0]).parent.name or '.'} ({len(self.paths)} files)"
+
+    def recipe_source(self) -> dict[str, object]:
+        """What a recipe records to reopen this dataset (`Recipe.source`)."""
+        source: dict[str, object] = {"paths": list(self.paths), "options": dict(self.options)}
+        if self.combined:
+            source.update(self.combined)
+        return source
 
     @property
     def columns(self) -> list[str]:

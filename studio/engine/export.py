@@ -635,7 +635,7 @@ def export_dataset(
 
 
 def _source(dataset: Dataset) -> dict[str, object]:
-    return {"paths": list(dataset.paths), "options": dict(dataset.options)}
+    return dataset.recipe_source()
 
 
 def _card(

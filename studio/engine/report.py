@@ -22,6 +22,10 @@ MAX_IDS = 10_000
 MAX_BARS = 20
 LABEL_ERROR_ROWS = 50_000
 """Label errors are searched among at most this many rows (a seeded sample beyond it)."""
+SUSPECT_ROWS = 50
+"""Likely label errors listed (lowest self-confidence first) in the pane and the report."""
+SUSPECT_TEXT = 60
+SUSPECTS_TITLE = "Likely label errors (lowest self-confidence first)"
 LANGUAGE_SAMPLE = 2000
 ESTIMATE_RULE = "≈ ceil(characters / 4)"
 
@@ -49,6 +53,7 @@ class Section:
     title: str
     figures: list[Figure] = field(default_factory=list)
     table: list[dict[str, Any]] = field(default_factory=list)
+    table_title: str = ""
     bars: list[tuple[str, float]] = field(default_factory=list)
     """(label, value) pairs drawn as a terminal bar chart or histogram."""
 
@@ -97,6 +102,7 @@ class Report:
                     "title": s.title,
                     "figures": [f.to_json() for f in s.figures],
                     "table": s.table,
+                    "table_title": s.table_title,
                     "bars": [list(b) for b in s.bars],
                 }
                 for s in self.sections
@@ -121,6 +127,8 @@ class Report:
                 lines += ["```", ""]
             if s.table:
                 cols = list(s.table[0])
+                if s.table_title:
+                    lines += [f"### {s.table_title}", ""]
                 lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
                 for row in s.table:
                     lines.append("| " + " | ".join(_md(_fmt(row[c])) for c in cols) + " |")
@@ -151,6 +159,8 @@ class Report:
                 parts.append("</table>")
             if s.table:
                 cols = list(s.table[0])
+                if s.table_title:
+                    parts.append(f"<h3>{html.escape(s.table_title)}</h3>")
                 parts.append(
                     "<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>"
                 )
@@ -162,6 +172,11 @@ class Report:
                     )
                 parts.append("</table>")
         return "\n".join(parts) + "\n"
+
+
+def _shorten(value: Any, width: int = SUSPECT_TEXT) -> str:
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _fmt(value: Any) -> str:
@@ -401,6 +416,11 @@ def build_report(
                 f"{sus.height:,} suspects{sampled} from {found.folds}-fold TF-IDF + logistic regression",
                 sus[ID],
             )
+            text_col = text_expr_name(shape, schema, pool)
+            shown = sus.head(SUSPECT_ROWS)
+            texts = pool.filter(pl.col(ID).is_in(shown[ID].implode())).select(ID, text_col)
+            text_of = dict(zip(texts[ID].to_list(), texts[text_col].to_list(), strict=True))
+            labels.table_title = SUSPECTS_TITLE
             labels.table = [
                 {
                     "row": int(r[ID]),
@@ -408,8 +428,9 @@ def build_report(
                     "predicted": r["predicted"],
                     "self_confidence": round(r["self_confidence"], 3),
                     "margin": round(r["margin"], 3),
+                    "text": _shorten(text_of.get(r[ID])),
                 }
-                for r in sus.head(20).iter_rows(named=True)
+                for r in shown.iter_rows(named=True)
             ]
         sections.append(labels)
     check_cancelled()
@@ -555,9 +576,22 @@ _CACHE: dict[tuple[int, int], Report] = {}
 _CACHE_LOCK = __import__("threading").Lock()
 
 
+def token_limit(workspace: Any) -> int | None:
+    """The token limit of the recipe's latest token step that has one (drop over or truncate
+    to `max_tokens`), so the pane's "rows over the limit" uses the limit the user chose."""
+    for step in reversed(list(workspace.recipe().steps)):
+        limit = getattr(step, "max_tokens", 0)
+        if limit and step.to_json()["step"].startswith("tokens."):
+            return int(limit)
+    return None
+
+
 def report_for(workspace: Any, *, max_tokens: int | None = None) -> Report:
     """The report of a workspace's current data, computed once per change and shared by the
-    Quality and Approach panes (call from a worker)."""
+    Quality and Approach panes (call from a worker). The token limit defaults to the recipe's
+    (`token_limit`)."""
+    if max_tokens is None:
+        max_tokens = token_limit(workspace)
     key = (id(workspace), workspace.generation)
     with _CACHE_LOCK:
         if key in _CACHE:

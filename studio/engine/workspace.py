@@ -74,7 +74,7 @@ class Workspace:
     def recipe(self) -> Recipe:
         return Recipe(
             steps=self.steps,
-            source={"paths": list(self.dataset.paths), "options": dict(self.dataset.options)},
+            source=self.dataset.recipe_source(),
             restored={k: v for k, v in self.restored.items() if k < len(self._entries) and v},
         )
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from textual.await_complete import AwaitComplete
 
     from studio.engine.recipe import StepResult
+    from studio.engine.sources import Combined, SourceSpec
 
 STYLES = Path(__file__).parent / "styles"
 QUIET_GROUP_SUFFIXES = ("-prefetch", "-background")
@@ -96,6 +98,7 @@ class StudioApp(App[None]):
             self._theme_name = (
                 DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
             )
+        self._sources: tuple[Workspace, Combined] | None = None
         self._saved_generation: int | None = None
         self._progress: dict[str, tuple[float, float]] = {}
         self._seen: dict[Worker, float] = {}
@@ -123,7 +126,19 @@ class StudioApp(App[None]):
             self._workspace_ready()
         elif self.paths:
             self._set_status(f"Opening {', '.join(self.paths)}…")
-            self.load(self.paths[0])
+            specs = source_specs(self.paths)
+            shape = "auto"
+            recipe = self.recipe_to_apply
+            if recipe is not None and recipe.source.get("sources"):
+                from studio.engine.sources import specs_of
+
+                recorded = specs_of(recipe.source)
+                if specs is None or [s.path for s in specs] == [s.path for s in recorded]:
+                    specs, shape = recorded, str(recipe.source.get("shape") or "auto")
+            if specs is not None:
+                self.load_sources(specs, shape)
+            else:
+                self.load(self.paths[0])
         else:
             self._set_status("No dataset opened · ctrl+p → file: Open")
             self.call_after_refresh(self.action_open_file)
@@ -366,6 +381,174 @@ class StudioApp(App[None]):
         else:
             pick()
 
+    # -- several sources -------------------------------------------------------------------
+    @property
+    def sources(self) -> Combined | None:
+        """The combined sources of the current workspace (None: one plain dataset)."""
+        if self._sources is not None and self._sources[0] is self.workspace:
+            return self._sources[1]
+        return None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="combining")
+    def load_sources(
+        self,
+        specs: list[SourceSpec],
+        shape: str = "auto",
+        replay: tuple[Step, ...] = (),
+        prepared: dict | None = None,
+    ) -> None:
+        """Combine the sources into one workspace (in a worker); replay `replay` on it."""
+        from studio.engine.sources import combine
+
+        combined = combine(specs, shape=shape, prepared=prepared)
+        journal = Journal(combined.dataset.paths)
+        pending = journal.pending() if not replay else None
+        when = None
+        if pending is not None:
+            try:
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(journal.file.stat().st_mtime))
+            except OSError:
+                when = "an earlier session"
+        workspace = Workspace(combined.dataset, journal=journal)
+        failed: str | None = None
+        for index, step in enumerate(replay):
+            try:
+                workspace.apply(step)
+            except StudioError as exc:
+                failed = f"Step {index + 1} ({step.describe()}) no longer applies: {exc}"
+                break
+        if get_current_worker().is_cancelled:
+            return
+        self.call_from_thread(self._set_sources, workspace, combined, pending, when, failed)
+
+    def _set_sources(
+        self,
+        workspace: Workspace,
+        combined: Combined,
+        pending: Recipe | None,
+        when: str | None,
+        failed: str | None,
+    ) -> None:
+        self._sources = (workspace, combined)
+        self._set_workspace(workspace, pending, when)
+        report = combined.report
+        n = len(report.sources)
+        mismatches = len(report.mismatches())
+        self.notify(
+            f"{n} source{'' if n == 1 else 's'}, {workspace.dataset.rows:,} rows as {report.shape}"
+            + (
+                f"; {mismatches} mismatch{'' if mismatches == 1 else 'es'} (F7 lists them)"
+                if mismatches
+                else ""
+            ),
+            title="Sources combined",
+            markup=False,
+        )
+        if failed:
+            self.notify(failed, severity="warning", title="Steps not replayed", markup=False)
+
+    def action_add_source(self) -> None:
+        """Pick a file, name its task, and add it as a source."""
+        from studio.tui.screens.picker import PickerScreen
+        from studio.tui.screens.prompt import PathPrompt
+
+        def named(path: str, task: str | None) -> None:
+            if task is not None:
+                self.add_source(path, task.strip())
+
+        def picked(path: str | None) -> None:
+            if path is None:
+                return
+            stem = Path(path.rstrip("/")).name.split(".")[0] or "task"
+            self.push_screen(
+                PathPrompt(f"Task name for {Path(path).name}", stem), partial(named, path)
+            )
+
+        self.push_screen(PickerScreen(self.start_folder), picked)
+
+    def add_source(self, path: str, task: str = "") -> None:
+        """Add `path` as a source: a plain workspace becomes the first source (its steps become
+        that source's own recipe); a combined one is rebuilt and its steps replayed."""
+        from studio.engine.sources import SourceSpec, spec_of_dataset
+
+        new = SourceSpec(path=path, task=task)
+        ws = self.workspace
+        if ws is None:
+            self.load_sources([new])
+            return
+        combined = self.sources
+        if combined is None:
+            first = spec_of_dataset(ws.dataset, steps=tuple(ws.steps))
+            if ws.steps:
+                n = len(ws.steps)
+                self.notify(
+                    f"The {n} step{'' if n == 1 else 's'} so far became the recipe of {first.task_name}.",
+                    markup=False,
+                )
+            self._set_status(f"Adding {path}…")
+            self.load_sources([first, new], prepared={0: (ws.dataset, ws.frame)})
+            return
+        self._set_status(f"Adding {path}…")
+        self.load_sources(
+            [*combined.specs, new], self._common_shape(combined), replay=tuple(ws.steps)
+        )
+
+    def _common_shape(self, combined: Combined) -> str:
+        return str((combined.dataset.combined or {}).get("shape") or "auto")
+
+    def set_source(
+        self, index: int, *, task: str | None = None, mapping: str | None = None
+    ) -> None:
+        """Rename a source's task or replace its mapping (`FIELD=COLUMN,...`); rebuilds."""
+        from dataclasses import replace
+
+        from studio.engine.sources import field_name
+
+        combined, ws = self.sources, self.workspace
+        if combined is None or ws is None:
+            return
+        specs = list(combined.specs)
+        spec = specs[index]
+        try:
+            if task is not None:
+                spec = replace(spec, task=task.strip())
+            if mapping is not None:
+                pairs = []
+                for part in mapping.split(","):
+                    if not part.strip():
+                        continue
+                    key, sep, column = part.partition("=")
+                    if not sep or not column.strip():
+                        raise StudioError(f"Bad mapping {part!r}: use FIELD=COLUMN.")
+                    pairs.append((field_name(key), column.strip()))
+                spec = replace(spec, mapping=tuple(pairs))
+        except StudioError as exc:
+            self.notify(str(exc), severity="error", title="Sources", markup=False)
+            return
+        specs[index] = spec
+        self.load_sources(specs, self._common_shape(combined), replay=tuple(ws.steps))
+
+    def set_common_shape(self, shape: str) -> None:
+        combined, ws = self.sources, self.workspace
+        if combined is None or ws is None:
+            return
+        self.load_sources(list(combined.specs), shape, replay=tuple(ws.steps))
+
+    def action_sources_view(self) -> None:
+        from studio.tui.screens.sources import SourcesScreen
+
+        self._show_view(SourcesScreen)
+
+    def action_open_mixture(self) -> None:
+        """Open the Mixture screen (rule, weights, preview, apply as a `mix.tasks` step)."""
+        from studio.tui.screens.mixture import MixtureScreen
+
+        if self.workspace is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return
+        if not isinstance(self.screen, MixtureScreen):
+            self._show_view(MixtureScreen)
+
     # -- steps -----------------------------------------------------------------------------
     @on(StepRequested)
     def _on_step_requested(self, message: StepRequested) -> None:
@@ -529,6 +712,33 @@ class StudioApp(App[None]):
 
         self._show_view(RemovedScreen)
 
+    def action_open_fewshot(self) -> None:
+        from studio.tui.screens.fewshot import FewShotScreen
+
+        if self.workspace is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return
+        browse = self._main_query("#pane-browse")
+        table = getattr(browse.first(), "table", None) if browse else None
+        marked = set(getattr(table, "marked", ()) or ())
+        self._push_view(FewShotScreen(marked))
+
+    def _push_view(self, screen: Screen) -> None:
+        """Show a view screen built with arguments (closes another view on top first)."""
+        from studio.tui.screens.view import WorkspaceView
+
+        while isinstance(self.screen, WorkspaceView):
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def action_open_transfer(self) -> None:
+        from studio.tui.screens.transfer import TransferScreen
+
+        if self.workspace is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return
+        self._push_view(TransferScreen())
+
     def action_help(self) -> None:
         from studio.tui.screens.help import HelpScreen
 
@@ -594,13 +804,30 @@ class StudioApp(App[None]):
             self.push_screen(ErrorScreen(f"{title} failed", one_line(error)))
 
 
+def source_specs(paths: list[str]) -> list[SourceSpec] | None:
+    """Several PATHs (or one with `:task=...` options) open as sources of one workspace."""
+    from studio.engine.sources import parse_source_arg
+
+    specs = [parse_source_arg(p) for p in paths]
+    if len(specs) > 1 or (specs and (specs[0].task or specs[0].mapping or specs[0].steps)):
+        return specs
+    return None
+
+
 def run_app(paths: list[str], *, theme: str | None = None, recipe: str | None = None) -> int:
-    """`studio [PATH] [--theme NAME] [--recipe FILE]`; bad names and files fail before the UI."""
+    """`studio [PATH ...] [--theme NAME] [--recipe FILE]`; bad names and files fail before the
+    UI. Several PATHs (`A.jsonl:task=qa B.parquet`) open as sources of one workspace."""
     loaded = Recipe.load(recipe) if recipe else None
     if not paths and loaded is not None:
-        sources = [p for p in loaded.source.get("paths", []) if Path(p).exists()]
-        paths = sources[:1]
-    for path in paths[:1]:
+        if loaded.source.get("sources"):
+            paths = [
+                str(s["path"]) if isinstance(s, dict) else str(s) for s in loaded.source["sources"]
+            ]
+        else:
+            sources = [p for p in loaded.source.get("paths", []) if Path(p).exists()]
+            paths = sources[:1]
+    specs = source_specs(paths) or []
+    for path in [s.path for s in specs] or paths[:1]:
         if not Path(path).exists() and not any(ch in path for ch in "*?["):
             raise StudioError(f"{path}: no such file.")
     StudioApp(paths, theme_name=theme, recipe=loaded).run()

@@ -77,6 +77,10 @@ WHERE_TITLES: dict[str, str] = {
     "resume": "Resume journal",
     "prompt": "Path prompt",
     "error": "Error message",
+    "fewshot": "Few-shot pack",
+    "transfer": "Transfer stages",
+    "sources": "Sources view",
+    "mixture": "Mixture",
 }
 
 _TAB_ACTIONS = [
@@ -163,12 +167,49 @@ ACTIONS: list[Action] = [
         palette="file: Open",
     ),
     Action(
+        "app.add_source",
+        "add_source",
+        "Add another dataset as a source (the data is mapped onto one shape with a task column)",
+        "",
+        palette="file: Add source…",
+    ),
+    Action(
+        "app.sources_view",
+        "sources_view",
+        "Show the sources: rows, shape, task, mapping, mismatches",
+        "f7",
+        "Sources",
+        palette="view: Sources",
+    ),
+    Action(
+        "app.open_mixture",
+        "open_mixture",
+        "Mix the tasks: rule, weights and a preview before applying",
+        "f8",
+        "Mixture",
+        palette="mix: Mixture…",
+    ),
+    Action(
         "app.quit",
         "quit",
         "Quit (asks first if steps are unsaved)",
         "q",
         "Quit",
         palette="app: Quit",
+    ),
+    Action(
+        "app.open_fewshot",
+        "open_fewshot",
+        "Write a few-shot prompt pack (exemplars, evaluation set, prompt)",
+        "",
+        palette="prepare: Few-shot pack",
+    ),
+    Action(
+        "app.open_transfer",
+        "open_transfer",
+        "Prepare transfer-learning stages (sources, then the target), leak-checked",
+        "",
+        palette="prepare: Transfer stages",
     ),
     *_TAB_ACTIONS,
     # -- Steps view
@@ -211,6 +252,40 @@ ACTIONS: list[Action] = [
         "shift+tab,h",
         "Prev step",
     ),
+    # -- Sources view
+    Action("sources.close", "close", "Close the Sources view", "escape,f7", "Close", show=True),
+    Action("sources.add", "add_source", "Add a source", "a", "Add", show=True),
+    Action("sources.task", "rename_task", "Rename the task of this source", "t", "Task", show=True),
+    Action(
+        "sources.mapping",
+        "edit_mapping",
+        "Map common fields onto this source's columns (FIELD=COLUMN,...)",
+        "e",
+        "Mapping",
+        show=True,
+    ),
+    Action(
+        "sources.shape",
+        "cycle_shape",
+        "Switch the common shape (auto, chat, alpaca)",
+        "s",
+        "Shape",
+        show=True,
+    ),
+    Action("sources.mixture", "open_mixture", "Open the mixture", "m", "Mixture", show=True),
+    # -- Mixture
+    Action("mixture.close", "close", "Close the mixture", "escape,f8", "Close", show=True),
+    Action(
+        "mixture.apply", "apply_mix", "Apply the mixture as a step", "ctrl+g", "Apply", show=True
+    ),
+    Action(
+        "mixture.dedup",
+        "dedup_across",
+        "Drop rows that duplicate a row of another task",
+        "ctrl+l",
+        "Drop leaks",
+        show=True,
+    ),
     # -- Help
     Action("help.close", "close", "Close help", "escape,question_mark,q", "Close", show=True),
     # -- File picker
@@ -238,6 +313,38 @@ ACTIONS: list[Action] = [
     Action("prompt.cancel", "cancel", "Cancel", "escape", "Cancel", show=True),
     # -- Error modal
     Action("error.close", "close", "Close", "escape,enter,q", "Close", show=True),
+    # -- Few-shot pack screen
+    Action("fewshot.close", "close", "Close the few-shot screen", "escape", "Close", show=True),
+    Action(
+        "fewshot.preview",
+        "preview",
+        "Preview the prompt and its tokens",
+        "ctrl+r",
+        "Preview",
+        show=True,
+    ),
+    Action("fewshot.write", "write", "Write the pack to the folder", "ctrl+o", "Write", show=True),
+    # -- Transfer stages screen
+    Action("transfer.close", "close", "Close the transfer screen", "escape", "Close", show=True),
+    Action(
+        "transfer.add_source",
+        "add_source",
+        "Add a stage-1 source file",
+        "ctrl+n",
+        "Add file",
+        show=True,
+    ),
+    Action(
+        "transfer.preview",
+        "preview",
+        "Preview both stages and the leaks",
+        "ctrl+r",
+        "Preview",
+        show=True,
+    ),
+    Action(
+        "transfer.write", "write", "Write both stages to the folder", "ctrl+o", "Write", show=True
+    ),
 ]
 
 BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}

@@ -5,9 +5,12 @@ A method is registered in `METHODS` under a name (`eda` here; the Augment issue 
 (source id, variant index), into (variant text or None, method label) pairs. `augment_frame`
 is the shared driver: it picks the source rows (all rows, chosen classes, or until each class
 reaches a count), calls the method in batches, drops variants that are identical to their
-source, too close (similarity above `max_similarity`), too far (below `min_similarity`) or
-duplicates of an original row (exact or after normalising case, punctuation and spaces), and
-returns the frame with the new rows appended.
+source, too close (similarity above `max_similarity`), too far (below `min_similarity`),
+duplicates of an original row or of another new row (exact or after normalising case,
+punctuation and spaces), or near duplicates of an original row other than the source or of
+another new row (MinHash candidates verified with rapidfuzz: `augment.near`), and returns the
+frame with the new rows appended. The duplicate gates compare against all the originals
+(`originals`), not only the rows picked as sources.
 
 New rows copy every column of their source row except the augmented one, get fresh `_id`s, and
 carry `aug_method` (e.g. `eda.swap`), `aug_source` (the source `_id`) and `aug_similarity`
@@ -31,7 +34,14 @@ AUG_METHOD = "aug_method"
 AUG_SOURCE = "aug_source"
 AUG_SIMILARITY = "aug_similarity"
 PROVENANCE = {AUG_METHOD: pl.String, AUG_SOURCE: pl.UInt64, AUG_SIMILARITY: pl.Float64}
-DROP_REASONS = ("no change possible", "identical", "too close", "too far", "duplicate")
+DROP_REASONS = (
+    "no change possible",
+    "identical",
+    "too close",
+    "too far",
+    "duplicate",
+    "near duplicate",
+)
 
 
 class AugmentMethod(Protocol):
@@ -57,6 +67,8 @@ class AugmentConfig:
     max_variants: int = 30
     """In target mode, at most this many variants are tried per source row."""
     check_duplicates: bool = True
+    check_near_duplicates: bool = True
+    """MinHash near duplicates of other originals and of other new rows (needs check_duplicates)."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Method-specific settings (model names...) for methods added later."""
 
@@ -105,6 +117,8 @@ class AugmentReport:
     """New rows added per class (or per source label in per-row mode)."""
     notes: list[str] = field(default_factory=list)
     column: str = ""
+    checked: bool = False
+    """The duplicate and near-duplicate gates ran (against every original row)."""
 
     def new_rows(self) -> pl.DataFrame:
         return self.frame.tail(self.added) if self.added else self.frame.clear()
@@ -119,6 +133,10 @@ class AugmentReport:
         text = f"{self.added:,} new rows from {self.tried:,} variants"
         if drops:
             text += f"; dropped {drops}"
+        if self.checked and not (
+            self.dropped.get("duplicate") or self.dropped.get("near duplicate")
+        ):
+            text += "; no duplicates or near duplicates"
         if short:
             text += f"; short of target: {', '.join(short)}"
         return text
@@ -158,7 +176,13 @@ def _similarities(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
 class _Generator:
     """Runs the method on (source position, variant) pairs and applies the quality gates."""
 
-    def __init__(self, df: pl.DataFrame, column: str, config: AugmentConfig) -> None:
+    def __init__(
+        self,
+        df: pl.DataFrame,
+        column: str,
+        config: AugmentConfig,
+        originals: pl.Series | None = None,
+    ) -> None:
         self.config = config
         self.method = make_method(config)
         self.texts = df[column]
@@ -167,11 +191,17 @@ class _Generator:
         self.tried = 0
         self.seen: set[str] = set()
         self.seen_normal: set[str] = set()
+        self.near = None
+        everything = self.texts if originals is None else originals
         if config.check_duplicates:
-            self.seen = set(self.texts.drop_nulls().to_list())
+            self.seen = set(everything.drop_nulls().to_list())
             self.seen_normal = set(
-                self.texts.drop_nulls().to_frame("t").select(_normal(pl.col("t")))["t"].to_list()
+                everything.drop_nulls().to_frame("t").select(_normal(pl.col("t")))["t"].to_list()
             )
+            if config.check_near_duplicates:
+                from studio.engine.augment.near import NearDuplicateGate
+
+                self.near = NearDuplicateGate(everything)
 
     def run(
         self, positions: np.ndarray, variants: np.ndarray
@@ -184,10 +214,7 @@ class _Generator:
         cand = [(i, t, m) for i, (t, m) in enumerate(outs) if t is not None and sources[i]]
         self.dropped["no change possible"] += len(outs) - len(cand)
         sims = _similarities([t for _, t, _ in cand], [sources[i] for i, _, _ in cand])
-        keep_pos: list[int] = []
-        keep_text: list[str] = []
-        keep_method: list[str] = []
-        keep_sim: list[float] = []
+        passed: list[tuple[int, str, str, float]] = []
         normals = (
             pl.Series([t for _, t, _ in cand], dtype=pl.String)
             .to_frame("t")
@@ -209,11 +236,17 @@ class _Generator:
                 if self.config.check_duplicates:
                     self.seen.add(text)
                     self.seen_normal.add(normal)  # type: ignore[arg-type]
-                keep_pos.append(int(positions[i]))
-                keep_text.append(text)
-                keep_method.append(label)
-                keep_sim.append(round(float(sim), 2))
-        return keep_pos, keep_text, keep_method, keep_sim
+                passed.append((i, text, label, round(float(sim), 2)))
+        if self.near is not None:
+            near = self.near.check([t for _, t, _, _ in passed], [sources[i] for i, *_ in passed])
+            self.dropped["near duplicate"] += sum(near)
+            passed = [p for p, n in zip(passed, near, strict=True) if not n]
+        return (
+            [int(positions[i]) for i, *_ in passed],
+            [t for _, t, _, _ in passed],
+            [m for _, _, m, _ in passed],
+            [s for *_, s in passed],
+        )
 
 
 def _with_provenance(df: pl.DataFrame) -> pl.DataFrame:
@@ -230,6 +263,7 @@ def augment_frame(
     only_labels: Sequence[str] = (),
     needs: Mapping[Any, int] | None = None,
     batch: int = 2048,
+    originals: pl.Series | None = None,
 ) -> AugmentReport:
     """Augment `df` (with `_id`). Modes:
 
@@ -237,6 +271,9 @@ def augment_frame(
       cycling through the rows in a seeded order, until each class has its new rows or every
       row has been tried `max_variants` times.
     - otherwise: `per_row` variants of every row (of the classes in `only_labels` if given).
+
+    `originals`: the augmented column of every original row, when `df` holds only the rows
+    picked as sources; the duplicate gates compare against it (default: `df[column]`).
     """
     column = config.column or default_column(df)
     require_columns(df.schema, column)
@@ -248,7 +285,7 @@ def augment_frame(
         raise StepError("Ask for at least one variant per row.")
     if not 0 <= config.min_similarity <= config.max_similarity <= 100:
         raise StepError("Similarity limits must satisfy 0 <= floor <= limit <= 100.")
-    gen = _Generator(df, column, config)
+    gen = _Generator(df, column, config, originals)
     report_ = AugmentReport(frame=df, notes=gen.method.notes(), column=column)
     picked: list[tuple[list[int], list[str], list[str], list[float]]] = []
     label_values = df[label].cast(pl.String) if label else None
@@ -305,6 +342,7 @@ def augment_frame(
             report(min(start + batch, len(positions)), len(positions), "augmenting")
 
     report_.tried = gen.tried
+    report_.checked = gen.near is not None
     report_.dropped = gen.dropped
     pos = [p for part in picked for p in part[0]]
     base = _with_provenance(df)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from studio.engine.augment import AugmentConfig, AugmentReport, augment_frame
+from studio.engine.augment import AugmentConfig, AugmentReport, augment_frame, default_column
 from studio.engine.augment import models as _models  # noqa: F401  (registers the methods)
 from studio.engine.errors import StepError
 from studio.engine.steps.base import ID, Step, fresh_ids, id_in, register, require_columns
@@ -100,8 +100,14 @@ class AugmentModel(Step):
                 if k is not None and (not chosen or k in chosen) and n < self.target_count
             }
             sub = sub.with_columns(pl.col(self.label).cast(pl.String))
+        column = self.column or default_column(df)
         result = augment_frame(
-            sub, self.config(), label=self.label or None, needs=needs, batch=self.batch_size * 4
+            sub,
+            self.config(),
+            label=self.label or None,
+            needs=needs,
+            batch=self.batch_size * 4,
+            originals=df[column] if column in df.columns else None,
         )
         new = result.new_rows()
         base = result.frame.head(0)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from studio.engine.approach import (
@@ -17,9 +17,11 @@ from studio.engine.approach import (
     MEMORY_FORMULAS,
     METHOD_NAMES,
     DataFigures,
+    NextAction,
     count_tasks,
     estimate,
     figures_from_report,
+    next_action,
     recommend,
 )
 from studio.engine.report import figures_for_approach, report_for
@@ -36,6 +38,7 @@ class ApproachPane(Pane):
         super().__init__(*args, **kwargs)
         self.figures: DataFigures | None = None
         self._generation = -1
+        self.action: NextAction | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="approach-controls"):
@@ -49,6 +52,8 @@ class ApproachPane(Pane):
             yield Input("2500", id="approach-throughput", type="number")
         with VerticalScroll(id="approach-body"):
             yield Static("Measuring the data…", id="approach-recommendation")
+            with Horizontal(id="approach-actions"):
+                yield Button("…", id="approach-action", variant="primary", disabled=True)
             yield Static(id="approach-scores")
             yield Static(id="approach-estimator")
 
@@ -88,6 +93,25 @@ class ApproachPane(Pane):
         self._generation = generation
         self.render_panel()
 
+    @on(Button.Pressed, "#approach-action")
+    def run_action(self) -> None:
+        """Open what prepares the data for the recommended approach."""
+        if self.action is None:
+            return
+        if self.action.action == "export":
+            self.app.show_tab("export")  # type: ignore[attr-defined]
+            return
+        # the mixture screen belongs to the multi-source workspace: used when the app has it
+        method = getattr(self.app, f"action_{self.action.action}", None)
+        if method is None:
+            self.notify(
+                f"{self.action.label}: not available in this build.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        method()
+
     @on(Select.Changed)
     @on(Input.Changed)
     def _inputs_changed(self) -> None:
@@ -122,6 +146,10 @@ class ApproachPane(Pane):
         for p in rec.preparation:
             head.append(f"• {p}\n")
         self.query_one("#approach-recommendation", Static).update(head)
+        self.action = next_action(rec.approach, figures)
+        button = self.query_one("#approach-action", Button)
+        button.label = Text(f"{self.action.label} →")
+        button.disabled = False
 
         scores = Table(title="Trade-offs scored for this data", expand=True, show_lines=True)
         scores.add_column("approach", ratio=2)

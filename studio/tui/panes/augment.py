@@ -183,6 +183,10 @@ class AugmentPane(Pane):
             **common,  # type: ignore[arg-type]
         )
 
+    def _show_status_area(self) -> None:
+        status = self.query_one("#aug-status", Static)
+        self.call_after_refresh(status.scroll_visible, top=True, animate=False)
+
     def _status(self, text: str | Text) -> None:
         self.query_one("#aug-status", Static).update(text if isinstance(text, Text) else Text(text))
 
@@ -233,6 +237,8 @@ class AugmentPane(Pane):
                 )
         self.query_one("#aug-preview-table", Static).update(table)
         self._status(Text(f"Field: {column}. " + " ".join(report.notes)))
+        # at 80x24 the preview is below the form: bring it on screen
+        self._show_status_area()
 
     @on(Button.Pressed, "#aug-run")
     def action_run(self) -> None:
@@ -242,6 +248,7 @@ class AugmentPane(Pane):
             self._status(str(exc))
             return
         self._cancel_choice = str(self.query_one("#aug-cancel", Select).value)
+        self._show_status_area()
         self.run_augment(step)
 
     @work(

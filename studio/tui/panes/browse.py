@@ -237,7 +237,8 @@ class BrowsePane(Pane):
         if self.query_text:
             self.run_search(self.query_text, self.query_regex, move=False)
         self.update_status()
-        table.focus()
+        if self.shown():  # a step posted from another pane must not pull its tab away
+            table.focus()
 
     # -- status ----------------------------------------------------------------------------
     def update_status(self) -> None:

@@ -1,0 +1,193 @@
+"""Several sources in one workspace: parsing, mapping onto a common shape, ids and reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from studio.engine.errors import LoadError, StudioError
+from studio.engine.recipe import Recipe
+from studio.engine.sources import (
+    SourceSpec,
+    combine,
+    combine_recipe_source,
+    parse_source_arg,
+)
+from studio.engine.steps.base import ID, Step
+from studio.engine.steps.filter import LengthFilter
+from studio.engine.workspace import Workspace
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> str:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def three(tmp_path: Path) -> dict[str, str]:
+    qa = write_jsonl(
+        tmp_path / "qa.jsonl",
+        [{"question": f"q{i}?", "answer": f"a{i}", "meta": i} for i in range(5)],
+    )
+    summ = tmp_path / "summ.parquet"
+    pl.DataFrame(
+        {"instruction": [f"sum {i}" for i in range(3)], "input": ["doc"] * 3, "output": ["s"] * 3}
+    ).write_parquet(summ)
+    chat = write_jsonl(
+        tmp_path / "chat.jsonl",
+        [
+            {
+                "messages": [
+                    {"role": "system", "content": "be nice"},
+                    {"role": "user", "content": f"hi {i}"},
+                    {"role": "assistant", "content": f"hello {i}"},
+                ]
+            }
+            for i in range(4)
+        ],
+    )
+    return {"qa": qa, "summ": str(summ), "chat": chat}
+
+
+def test_parse_source_arg() -> None:
+    assert parse_source_arg("A.jsonl") == SourceSpec("A.jsonl")
+    spec = parse_source_arg("data/A.jsonl:task=qa,output=answer")
+    assert spec.path == "data/A.jsonl"
+    assert spec.task == "qa"
+    assert spec.mapping == (("output", "answer"),)
+    assert parse_source_arg("x.csv:task=t:user=q").mapping == (("instruction", "q"),)
+    assert SourceSpec("dir/B.parquet").task_name == "B"
+    with pytest.raises(StudioError, match="Unknown common field"):
+        parse_source_arg("A.jsonl:nonsense=x")
+
+
+def test_spec_json_round_trip(tmp_path: Path) -> None:
+    spec = SourceSpec(
+        "a.jsonl", "qa", (("output", "answer"),), (LengthFilter(column="q", min_len=2),)
+    )
+    again = SourceSpec.from_json(json.loads(json.dumps(spec.to_json())))
+    assert again == spec
+
+
+def test_combine_alpaca(three: dict[str, str]) -> None:
+    combined = combine(
+        [SourceSpec(three["qa"], "qa"), SourceSpec(three["summ"], "summarize")], shape="auto"
+    )
+    ds = combined.dataset
+    df = ds.frame.collect()
+    assert df.columns == [ID, "instruction", "input", "output", "task"]
+    assert df.height == 8
+    assert df[ID].n_unique() == 8
+    assert df.filter(pl.col("task") == "qa")["instruction"].to_list()[0] == "q0?"
+    assert df.filter(pl.col("task") == "summarize")["input"].to_list() == ["doc"] * 3
+    # provenance: file and line of every row
+    sources = ds.source_ids(df[ID]).to_list()
+    assert sources[0] == "qa.jsonl:1"
+    assert sources[5] == "summ.parquet:1"
+    report = combined.report
+    assert report.shape == "alpaca"
+    qa = report.sources[0]
+    assert qa.used == {"instruction": "question", "output": "answer"}
+    assert qa.ignored == ("meta",)
+    assert any("meta" in line for line in report.mismatches())
+    assert ds.recipe_source()["sources"][0]["task"] == "qa"
+
+
+def test_combine_chat(three: dict[str, str]) -> None:
+    combined = combine([SourceSpec(three["qa"], "qa"), SourceSpec(three["chat"], "chat")])
+    assert combined.report.shape == "chat"
+    df = combined.dataset.frame.collect()
+    assert df.columns == [ID, "messages", "task"]
+    first = df.row(0, named=True)["messages"]
+    assert first == [{"role": "user", "content": "q0?"}, {"role": "assistant", "content": "a0"}]
+    chat = df.filter(pl.col("task") == "chat").row(0, named=True)["messages"]
+    assert [m["role"] for m in chat] == ["system", "user", "assistant"]
+
+
+def test_chat_into_alpaca_keeps_first_exchange(three: dict[str, str]) -> None:
+    combined = combine([SourceSpec(three["chat"], "chat")], shape="alpaca")
+    df = combined.dataset.frame.collect()
+    assert df["instruction"].to_list()[0] == "hi 0"
+    assert df["output"].to_list()[0] == "hello 0"
+
+
+def test_schema_mismatch_reported_not_raised(tmp_path: Path, three: dict[str, str]) -> None:
+    odd = tmp_path / "odd.csv"
+    pl.DataFrame({"prompt_text": ["a", "b"], "score": [0.5, 0.7]}).write_csv(odd)
+    combined = combine(
+        [
+            SourceSpec(three["qa"], "qa"),
+            SourceSpec(str(odd), "odd", mapping=(("output", "nope"),)),
+        ]
+    )
+    odd_report = combined.report.sources[1]
+    assert any("nope" in p for p in odd_report.problems)
+    assert "output" in odd_report.missing
+    lines = combined.report.mismatches()
+    assert any("no column for output" in line for line in lines)
+    assert any("mapping output" in line for line in lines)
+    assert combined.dataset.rows == 7
+
+
+def test_mapping_overrides_detection(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "x.jsonl", [{"q": "why", "a": "because", "b": "other"}])
+    combined = combine([SourceSpec(path, "x", mapping=(("instruction", "q"), ("output", "b")))])
+    row = combined.dataset.frame.collect().row(0, named=True)
+    assert (row["instruction"], row["output"]) == ("why", "other")
+
+
+def test_nothing_maps_raises(tmp_path: Path) -> None:
+    missing = str(tmp_path / "none.jsonl")
+    with pytest.raises(LoadError, match="No source maps"):
+        combine([SourceSpec(missing)])
+
+
+def test_unreadable_source_reported(tmp_path: Path, three: dict[str, str]) -> None:
+    combined = combine([SourceSpec(three["qa"]), SourceSpec(str(tmp_path / "gone.jsonl"))])
+    assert not combined.report.sources[1].ok
+    assert combined.dataset.rows == 5
+
+
+def test_per_source_steps_and_ids_stay_unique(three: dict[str, str]) -> None:
+    steps: tuple[Step, ...] = (LengthFilter(column="answer", min_len=99),)
+    combined = combine([SourceSpec(three["qa"], "qa", steps=steps), SourceSpec(three["summ"])])
+    df = combined.dataset.frame.collect()
+    assert df["task"].to_list() == ["summ"] * 3
+    assert df[ID].to_list() == [5, 6, 7]  # past the first source's ids
+
+
+def test_recipe_source_replays(three: dict[str, str], tmp_path: Path) -> None:
+    combined = combine([SourceSpec(three["qa"], "qa"), SourceSpec(three["summ"], "s")])
+    ws = Workspace(combined.dataset)
+    ws.apply(LengthFilter(column="instruction", min_len=4))
+    recipe = Recipe.from_json(json.loads(ws.recipe().dumps()))
+    again = combine_recipe_source(recipe.source)
+    from studio.engine.recipe import run_recipe
+
+    out, _ = run_recipe(again.dataset.frame, recipe)
+    assert out.equals(ws.frame.collect())
+    # paths override in order
+    other = combine_recipe_source(recipe.source, [three["summ"]])
+    assert other.dataset.frame.collect()["task"].to_list() == ["qa"] * 3 + ["s"] * 3
+
+
+def test_sharegpt_and_preference_map_onto_chat(tmp_path: Path) -> None:
+    share = write_jsonl(
+        tmp_path / "share.jsonl",
+        [{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]}],
+    )
+    pref = write_jsonl(
+        tmp_path / "pref.jsonl", [{"prompt": "p?", "chosen": "good", "rejected": "bad"}]
+    )
+    combined = combine([SourceSpec(share, "share"), SourceSpec(pref, "pref")])
+    assert combined.report.shape == "chat"
+    rows = combined.dataset.frame.collect()["messages"].to_list()
+    assert rows[0] == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    assert rows[1] == [
+        {"role": "user", "content": "p?"},
+        {"role": "assistant", "content": "good"},
+    ]
+    assert combined.report.sources[1].ignored == ("rejected",)

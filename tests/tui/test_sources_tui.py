@@ -1,0 +1,180 @@
+"""Several sources in the TUI: open them, add one, the Sources view, the Mixture screen; what
+the TUI applies replays headless (`studio run`) to the same rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from textual.widgets import DataTable, Input, Select
+
+from studio.cli import main
+from studio.engine.steps.filter import LengthFilter
+from studio.engine.steps.mix import DedupAcross, MixTasks
+from studio.tui.app import StudioApp
+from studio.tui.messages import StepRequested
+from studio.tui.screens.mixture import MixtureScreen
+from studio.tui.screens.picker import PickerScreen
+from studio.tui.screens.prompt import PathPrompt
+from studio.tui.screens.sources import SourcesScreen
+from tests.tui.settle import settle
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    qa = write_jsonl(
+        tmp_path / "qa.jsonl",
+        [{"question": f"question number {i}", "answer": f"answer {i}"} for i in range(60)],
+    )
+    summ = write_jsonl(
+        tmp_path / "summ.jsonl",
+        [{"instruction": f"summarise {i}", "input": "doc", "output": "s"} for i in range(12)]
+        + [{"instruction": "question number 3", "input": "", "output": "answer 3"}],
+    )
+    return qa, summ
+
+
+def table_rows(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_add_source_and_preview_mixture(files, tmp_path: Path) -> None:  # noqa: ANN001
+    qa, summ = files
+    app = StudioApp([str(qa)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.sources is None
+        # a step before adding the source becomes the first source's own recipe
+        app.post_message(StepRequested(LengthFilter(column="question", min_len=18)))
+        await settle(app, pilot)
+        assert app.workspace.rows == 50
+        # add a source through the palette action: picker, then the task-name prompt
+        app.action_add_source()
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        app.screen.dismiss(str(summ))
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        app.screen.query_one(Input).value = "summarize"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        combined = app.sources
+        assert combined is not None
+        assert [s.task for s in combined.report.sources] == ["qa", "summarize"]
+        assert app.workspace.rows == 63
+        assert combined.specs[0].steps == (LengthFilter(column="question", min_len=18),)
+
+        # the Sources view lists both with rows, shape and mapping
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SourcesScreen)
+        rows = table_rows(app.screen.query_one(DataTable))
+        assert rows[0][0] == "qa" and rows[0][2] == "50"
+        assert "instruction←question" in rows[0][5]
+        assert rows[1][0] == "summarize" and rows[1][2] == "13"
+
+        # the mixture screen from the Sources view: preview before applying
+        await pilot.press("m")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, MixtureScreen)
+        screen.query_one("#mix-rule", Select).value = "temperature"
+        screen.query_one("#mix-temperature", Input).value = "2"
+        screen.query_one("#mix-repeat", Input).value = "3"
+        screen.query_one("#mix-total", Input).value = "60"
+        await settle(app, pilot)
+        preview = screen.preview
+        assert preview is not None and preview.rows_out == 60
+        by = {t.task: t for t in preview.tasks}
+        z = 50**0.5 + 13**0.5
+        assert abs(by["summarize"].rows_out - 60 * 13**0.5 / z) <= 1
+        assert preview.estimated
+        shown = table_rows(screen.query_one("#mix-table", DataTable))
+        assert [r[0] for r in shown] == ["qa", "summarize"]
+        assert shown[1][2].startswith(str(by["summarize"].rows_out))
+        await pilot.press("ctrl+g")
+        await settle(app, pilot)
+        ws = app.workspace
+        assert isinstance(ws.steps[-1], MixTasks)
+        counts = dict(ws.frame.group_by("task").len().collect().iter_rows())
+        assert counts == {t: by[t].rows_out for t in by}
+        tui_rows = ws.frame.collect()
+        recipe = tmp_path / "mix.recipe.json"
+        ws.recipe().save(recipe)
+        # undo takes it back
+        await pilot.press("ctrl+z")
+        await settle(app, pilot)
+        assert app.workspace.rows == 63
+
+    out = tmp_path / "replayed.parquet"
+    assert main(["run", str(recipe), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(tui_rows.drop("_id"))
+
+
+async def test_open_several_from_command_line_and_drop_leaks(files, tmp_path: Path) -> None:  # noqa: ANN001
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.sources is not None
+        assert app.workspace.rows == 73
+        app.action_open_mixture()
+        await settle(app, pilot)
+        assert isinstance(app.screen, MixtureScreen)
+        await pilot.press("ctrl+l")  # exact duplicates across tasks: the planted row
+        await settle(app, pilot)
+        ws = app.workspace
+        assert isinstance(ws.steps[-1], DedupAcross)
+        assert ws.rows == 72
+        removed = ws.removed()
+        assert "in task qa" in removed["reason"][0]
+        # rename a task and re-map: the steps replay on the rebuilt workspace
+        app.set_source(1, task="summaries")
+        await settle(app, pilot)
+        assert set(app.workspace.frame.collect()["task"].unique()) == {"qa", "summaries"}
+        assert app.workspace.rows == 72
+        tui_rows = app.workspace.frame.collect()
+        recipe = tmp_path / "r.recipe.json"
+        app.workspace.recipe().save(recipe)
+    out = tmp_path / "o.parquet"
+    assert main(["run", str(recipe), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(tui_rows.drop("_id"))
+
+
+def test_several_paths_open_as_sources(tmp_path: Path) -> None:
+    from studio.engine.errors import StudioError
+    from studio.tui.app import run_app, source_specs
+
+    assert source_specs(["a.jsonl"]) is None
+    specs = source_specs(["a.jsonl:task=qa"])
+    assert specs is not None and specs[0].task == "qa"
+    specs = source_specs(["a.jsonl", "b.parquet"])
+    assert specs is not None and [s.task_name for s in specs] == ["a", "b"]
+    existing = write_jsonl(tmp_path / "a.jsonl", [{"text": "x"}])
+    with pytest.raises(StudioError, match="missing.jsonl"):
+        run_app([str(existing), str(tmp_path / "missing.jsonl:task=t")])
+
+
+async def test_recipe_of_sources_reopens_in_the_app(files, tmp_path: Path) -> None:  # noqa: ANN001
+    from studio.engine.recipe import Recipe
+    from studio.engine.sources import SourceSpec, combine
+
+    qa, summ = files
+    combined = combine([SourceSpec(str(qa), "qa"), SourceSpec(str(summ), "sum")])
+    step = MixTasks(rule="counts", counts=(("qa", 5), ("sum", 20)), max_repeat=2, seed=4)
+    recipe = Recipe(steps=[step], source=combined.dataset.recipe_source())
+    app = StudioApp([], recipe=recipe)
+    app.paths = [str(qa), str(summ)]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.sources is not None
+        assert [s.task for s in app.sources.report.sources] == ["qa", "sum"]
+        counts = dict(app.workspace.frame.group_by("task").len().collect().iter_rows())
+        assert counts == {"qa": 5, "sum": 20}
