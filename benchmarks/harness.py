@@ -20,14 +20,21 @@ class Timing:
     name: str
     seconds: list[float]
     peak_rss_mb: float | None = None
+    cpu_seconds: list[float] | None = None
+    """User + system CPU seconds of each run (whole processes only)."""
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else None
+
     def line(self) -> str:
         rss = f", peak RSS {self.peak_rss_mb:,.0f} MB" if self.peak_rss_mb is not None else ""
-        return f"{self.name}: median {self.median:.3f} s over {len(self.seconds)} runs (min {min(self.seconds):.3f}, max {max(self.seconds):.3f}){rss}"
+        cpu = f", CPU {self.cpu_median:.3f} s" if self.cpu_median is not None else ""
+        return f"{self.name}: median {self.median:.3f} s over {len(self.seconds)} runs (min {min(self.seconds):.3f}, max {max(self.seconds):.3f}){cpu}{rss}"
 
 
 def time_call(name: str, fn: Callable[[], object], runs: int = 3, warmup: int = 1) -> Timing:
@@ -50,6 +57,7 @@ def time_command(
 ) -> Timing:
     """Time a whole process; peak RSS is the largest max-RSS of any run (Linux, KB -> MB)."""
     seconds = []
+    cpu = []
     peak = 0.0
     for i in range(warmup + runs):
         start = time.perf_counter()
@@ -65,12 +73,16 @@ def time_command(
             proc.stderr.close()
         if i >= warmup:
             seconds.append(elapsed)
+            cpu.append(usage.ru_utime + usage.ru_stime)
             peak = max(peak, usage.ru_maxrss / 1024)
-    return Timing(name, seconds, peak)
+    return Timing(name, seconds, peak, cpu)
 
 
 def ratio(ours: Timing, peer: Timing) -> str:
-    return f"ratio {ours.name} / {peer.name} = {ours.median / peer.median:.2f}"
+    line = f"ratio {ours.name} / {peer.name} = {ours.median / peer.median:.2f}"
+    if ours.cpu_median and peer.cpu_median:
+        line += f" (CPU {ours.cpu_median / peer.cpu_median:.2f})"
+    return line
 
 
 def self_peak_rss_mb() -> float:

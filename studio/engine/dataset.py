@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from studio.engine.shape import Shape
 from studio.engine.steps.base import ID
+
+if TYPE_CHECKING:
+    import numpy as np  # numpy is imported where used: it costs start-up time
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ class Dataset:
 
     def source_ids(self, ids: pl.Series) -> pl.Series:
         """Vectorised `source_of` for a column of ids."""
+        import numpy as np
+
         values = ids.cast(pl.Int64).to_numpy()
         out = (
             np.array([f"new:{v}" for v in values], dtype=object)

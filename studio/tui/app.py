@@ -32,12 +32,14 @@ from studio.tui.messages import (
     WorkProgress,
     WorkspaceChanged,
 )
-from studio.tui.panes import PANES, load_pane
-from studio.tui.panes.base import Pane
+from studio.tui.panes import PANES
+from studio.tui.panes.base import Pane, make_pane
 from studio.tui.themes import DEFAULT_THEME, label_of, load_themes, resolve_theme_name
 from studio.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from textual.await_complete import AwaitComplete
+
     from studio.engine.recipe import StepResult
     from studio.engine.sources import Combined, SourceSpec
 
@@ -104,14 +106,19 @@ class StudioApp(App[None]):
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
-            for tab_id, title, spec in PANES:
+            for index, (tab_id, title, spec) in enumerate(PANES):
                 with TabPane(title, id=f"tab-{tab_id}"):
-                    yield load_pane(spec)(self.workspace, id=f"pane-{tab_id}")
+                    # only the first tab is composed now; the others when first shown
+                    yield make_pane(spec, tab_id, self.workspace, lazy=index > 0)
         yield StatusBar(id="status")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def on_load(self) -> None:
+        # before anything is composed: the first style pass already uses the theme (set in
+        # on_mount, the switch restyled every widget once more, a fifth of the first paint)
         self.theme = self._theme_name
+
+    def on_mount(self) -> None:
         for problem in self.theme_set.problems:
             self.notify(problem, title="Theme skipped", severity="warning", markup=False)
         self.set_interval(0.25, self._poll_work)
@@ -171,7 +178,8 @@ class StudioApp(App[None]):
         if not self.screen_stack:
             return None
         found = self._main_query(StatusBar)
-        return found.first() if found else None
+        # not before it is mounted: the work poll may tick before the bar has its children
+        return found.first() if found and found.first().is_mounted else None
 
     def _set_status(self, text: str) -> None:
         bar = self._status_bar()
@@ -347,12 +355,9 @@ class StudioApp(App[None]):
         if active:
             self._focus_pane(active)
 
-    def _focus_pane(self, tab_id: str) -> None:
-        pane = self._main_query(f"#pane-{tab_id}").first()
-        for widget in pane.query("*"):
-            if widget.focusable:
-                widget.focus()
-                return
+    def _focus_pane(self, tab_id: str) -> AwaitComplete:
+        # a tab not shown before is built first, and focused into once mounted
+        return self._main_query(f"#pane-{tab_id}").first(Pane).build(focus=True)
 
     def _after_change(self) -> None:
         ws = self.workspace
@@ -360,7 +365,7 @@ class StudioApp(App[None]):
             return
         self._set_status(self._status_text())
         for pane in self._main_query(Pane):
-            pane.workspace_changed()
+            pane.notify_workspace_changed()  # hidden panes catch up when shown
         from studio.tui.screens.view import WorkspaceView
 
         for screen in self.screen_stack:
@@ -771,13 +776,14 @@ class StudioApp(App[None]):
         if 1 <= number <= len(PANES):
             self.show_tab(PANES[number - 1][0])
 
-    def show_tab(self, tab_id: str) -> None:
+    def show_tab(self, tab_id: str) -> AwaitComplete:
+        """Switch to a tab; await the result to have a tab shown for the first time built."""
         from studio.tui.screens.view import WorkspaceView
 
         while isinstance(self.screen, WorkspaceView):
             self.pop_screen()
         self._main_query(TabbedContent).first().active = f"tab-{tab_id}"
-        self._focus_pane(tab_id)
+        return self._focus_pane(tab_id)
 
     # -- quitting --------------------------------------------------------------------------
     def _confirm(self, question: str, then) -> None:  # noqa: ANN001

@@ -21,7 +21,7 @@ async def test_preview_then_run_a_paraphrase_model(tmp_path) -> None:  # noqa: A
     app = StudioApp([str(_data(tmp_path))])
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(app, pilot)
-        app.show_tab("augment")
+        await app.show_tab("augment")
         pane = app.query_one("#pane-augment")
         pane.query_one("#aug-method", Select).value = "paraphrase"
         pane.query_one("#aug-model", Input).value = str(model)
@@ -50,7 +50,7 @@ async def test_rule_based_run_for_chosen_classes(tmp_path) -> None:  # noqa: ANN
     app = StudioApp([str(_data(tmp_path))])
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(app, pilot)
-        app.show_tab("augment")
+        await app.show_tab("augment")
         pane = app.query_one("#pane-augment")
         pane.query_one("#aug-scope", Select).value = "classes"
         pane.query_one("#aug-classes", Input).value = "b"
@@ -69,7 +69,7 @@ async def test_marked_rows_scope_augments_only_the_rows_marked_in_browse(tmp_pat
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(app, pilot)
         app.query_one("#pane-browse").table.marked.update({1, 2})
-        app.show_tab("augment")
+        await app.show_tab("augment")
         pane = app.query_one("#pane-augment")
         pane.query_one("#aug-scope", Select).value = "marked"
         pane.query_one("#aug-per-row", Input).value = "3"

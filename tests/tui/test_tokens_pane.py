@@ -53,9 +53,13 @@ async def _open_tokens(app: StudioApp, pilot) -> TokensPane:  # noqa: ANN001
     await pilot.pause()
     app.query_one("#tabs").active = "tab-tokens"
     await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    return app.query_one(TokensPane)
+    pane = app.query_one(TokensPane)
+    for _ in range(100):  # the pane is built when its tab is shown; wait for its first count
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if pane.result is not None and not pane._counting:
+            break
+    return pane
 
 
 async def test_estimate_is_labelled(tmp_path: Path) -> None:

@@ -13,14 +13,17 @@ import io
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from studio.engine.dataset import Problem
 from studio.engine.errors import LoadError
 from studio.engine.io.part import Part, compact_lines
 from studio.engine.io.source import decode_text, has_bom, line_spans, read_bytes, read_head
+
+if TYPE_CHECKING:
+    import numpy as np  # numpy is imported where used: it costs start-up time
 
 _SEPARATORS = (",", "\t", ";", "|")
 _SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -167,6 +170,8 @@ def _split_polars(
     source: Path | bytes, sep: str, width: int, content: Callable[[], bytes]
 ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """All records as text columns f0.., the field count of each and its first line."""
+    import numpy as np
+
     total = width + _SPARE
     names = [f"f{i}" for i in range(total)]
     cells = pl.read_csv(
@@ -225,6 +230,8 @@ def _recount(
 def _split_python(
     data: bytes, sep: str, width: int, name: str, problems: list[Problem]
 ) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    import numpy as np
+
     text = data.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', strict=False)
     records: list[list[str]] = []
@@ -274,6 +281,8 @@ def _assemble(
     problems: list[Problem],
     fmt: str,
 ) -> Part:
+    import numpy as np
+
     present = np.flatnonzero(fields > 0)
     if len(present) == 0:
         raise LoadError(f"{name}: the file has no rows.")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from studio.engine.dataset import Problem
@@ -27,6 +27,9 @@ from studio.engine.io.source import (
     read_bytes,
     read_head,
 )
+
+if TYPE_CHECKING:
+    import numpy as np  # numpy is imported where used: it costs start-up time
 
 _CHUNK_LINES = 4096
 _LEAF_LINES = 32
@@ -61,6 +64,8 @@ def read_jsonl(path: Path, compression: str | None, options: dict[str, object]) 
                 total = count_file_lines(path)
                 if frame.height == total:
                     return _finish(frame, None, name, problems)
+                import numpy as np  # only here: the common case above needs no numpy
+
                 data = read_bytes(path, None, problems)
                 starts, ends = line_spans(data)
                 good = np.flatnonzero(~blank_lines(data, starts, ends)) + 1
@@ -157,6 +162,8 @@ def _covers(schema: pl.Schema, paths: set[tuple[str, ...]]) -> bool:
 
 def read_jsonl_bytes(data: bytes, name: str, problems: list[Problem], *, fast: bool = True) -> Part:
     """Read UTF-8 JSON Lines bytes; bad lines become problems, good rows always load."""
+    import numpy as np
+
     if not data[:4096].strip() and not data.strip():
         raise LoadError(f"{name}: the file has no rows.")
     frame = _try_fast(data) if fast else None
@@ -198,6 +205,8 @@ def read_jsonl_bytes(data: bytes, name: str, problems: list[Problem], *, fast: b
 
 def _join_runs(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -> bytes:
     """The kept lines as one buffer, copying whole runs of consecutive kept lines at once."""
+    import numpy as np
+
     idx = np.flatnonzero(keep)
     if len(idx) == 0:
         return b""
@@ -219,6 +228,8 @@ def _check(
     bad: dict[int, str],
 ) -> None:
     """Find the bad lines among lines a..b-1 (0-based) and put their reasons in `bad`."""
+    import numpy as np
+
     wanted = int(np.count_nonzero(~blank[a:b]))
     if wanted == 0:
         return
@@ -307,6 +318,8 @@ def repair_mixed_columns(
                 decoded = series.zip_with(mask, nulls).str.json_decode(infer_schema_length=None)
             except Exception:
                 break
+            import numpy as np
+
             odd = np.flatnonzero((~mask & series.is_not_null()).to_numpy())
             frame = frame.with_columns(decoded.alias(col))
             for i in odd:
@@ -325,6 +338,8 @@ def repair_mixed_columns(
 
 def read_json(path: Path, compression: str | None, options: dict[str, object]) -> Part:
     """A JSON array of objects (or an object holding one), or JSON Lines named `.json`."""
+    import numpy as np
+
     name = path.name
     problems: list[Problem] = []
     raw = read_bytes(path, compression, problems)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from studio.engine.dataset import Problem
+
+if TYPE_CHECKING:
+    import numpy as np  # numpy is imported where used: it costs start-up time
 
 
 @dataclass
@@ -28,6 +31,8 @@ class Part:
 
 def compact_lines(lines: np.ndarray, first_line: int = 1) -> tuple[np.ndarray | None, int]:
     """Drop the line array when it is just consecutive numbers."""
+    import numpy as np
+
     if len(lines) == 0:
         return None, first_line
     start = int(lines[0])

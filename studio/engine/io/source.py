@@ -15,11 +15,13 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from studio.engine.dataset import Problem
 from studio.engine.errors import LoadError
+
+if TYPE_CHECKING:
+    import numpy as np  # numpy is imported where used: it costs start-up time
 
 TEXT_FORMATS = ("jsonl", "json", "csv", "tsv")
 BINARY_FORMATS = ("parquet", "ipc")
@@ -213,6 +215,8 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> Text:
 
 
 def _utf8(raw: bytes, name: str, label: str) -> Text:
+    import numpy as np
+
     try:
         raw.decode("utf-8")
         return Text(raw, label)
@@ -246,6 +250,8 @@ def _utf8(raw: bytes, name: str, label: str) -> Text:
 
 def line_numbers_of(text: str, offsets: list[int]) -> list[int]:
     """1-based line numbers of character offsets in `text`."""
+    import numpy as np
+
     if not offsets:
         return []
     newlines = np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
@@ -254,6 +260,8 @@ def line_numbers_of(text: str, offsets: list[int]) -> list[int]:
 
 def count_lines(data: bytes | memoryview | np.ndarray, chunk: int = 1 << 24) -> int:
     """Number of lines (a last line without a newline counts)."""
+    import numpy as np
+
     arr = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
     total = 0
     for start in range(0, len(arr), chunk):
@@ -274,6 +282,8 @@ def count_file_lines(path: Path) -> int:
         pass
     import mmap
 
+    import numpy as np
+
     with open(path, "rb") as handle:
         if path.stat().st_size == 0:
             return 0
@@ -287,6 +297,8 @@ def count_file_lines(path: Path) -> int:
 
 def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, without the newline) byte offsets of every line."""
+    import numpy as np
+
     arr = np.frombuffer(data, dtype=np.uint8)
     parts = []
     for start in range(0, len(arr), 1 << 24):
@@ -301,6 +313,8 @@ def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 def blank_lines(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Boolean mask of lines holding only whitespace."""
+    import numpy as np
+
     arr = np.frombuffer(data, dtype=np.uint8)
     blank = ends <= starts
     ws = np.array([32, 9, 13, 11, 12], dtype=np.uint8)

@@ -112,7 +112,8 @@ def write_frame(
         elif fmt == "tsv":
             _flat(data).write_csv(tmp, separator="\t")
         elif fmt == "parquet":
-            data.write_parquet(tmp)
+            # zstd level 1: half the CPU of polars' default level for ~8 % larger files
+            data.write_parquet(tmp, compression="zstd", compression_level=1)
         elif fmt == "ipc":
             data.write_ipc(tmp)
     return data.height

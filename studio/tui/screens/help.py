@@ -94,7 +94,8 @@ def screen_classes() -> list[type]:
 
 
 def widget_classes(app: App) -> list[type]:
-    """Pane classes (mounted or not) and our (non-Textual) widgets on the main screen."""
+    """Pane classes (mounted or not), our (non-Textual) widgets on the main screen and the
+    widgets with keys that pane modules define."""
     from studio.tui.panes import PANES, load_pane
 
     classes: list[type] = []
@@ -109,8 +110,26 @@ def widget_classes(app: App) -> list[type]:
             cls = type(node)
             if not cls.__module__.startswith(("textual.", "builtins")) and cls not in classes:
                 classes.append(cls)
+    for pane in list(classes):
+        classes.extend(c for c in module_widgets(pane.__module__) if c not in classes)
     classes.extend(c for c in screen_classes() if c not in classes)
     return classes
+
+
+def module_widgets(module_name: str) -> list[type]:
+    """Widgets with keys defined in a pane's module: a lazy pane has not mounted them yet."""
+    from textual.widget import Widget
+
+    module = importlib.import_module(module_name)
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Widget)
+        and not issubclass(value, Pane)
+        and value.__module__ == module_name
+        and "BINDINGS" in value.__dict__
+    ]
 
 
 def collect_keys(app: App) -> list[KeyHelp]:
