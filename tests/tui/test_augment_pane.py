@@ -92,7 +92,7 @@ async def test_choosing_both_fields_for_instruction_data(tmp_path) -> None:  # n
     app = StudioApp([str(path)])
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(app, pilot)
-        app.show_tab("augment")
+        await app.show_tab("augment")
         pane = app.query_one("#pane-augment")
         field = pane.query_one("#aug-field", Select)
         values = [v for _, v in pane._field_options]
