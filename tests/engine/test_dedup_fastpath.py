@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
+from unittest import mock
 
 import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from studio.engine.dedup import text as text_module
 from studio.engine.dedup.clusters import labels_from_keys, labels_from_pairs
 from studio.engine.dedup.exact import normalized_keys, reference_normalized_keys
-from studio.engine.dedup.text import Normalization, normalize, run_parallel
+from studio.engine.dedup.text import (
+    Normalization,
+    _byte_weights,
+    cheap_keys,
+    normalize,
+    run_parallel,
+)
 
 OPTIONS = [Normalization(*flags) for flags in itertools.product([True, False], repeat=4)]
 
@@ -122,6 +130,42 @@ def test_ascii_byte_pass_equals_the_written_out_rule(texts: list[str]) -> None:
     for options in OPTIONS:
         got = normalize(series, options).to_list()
         assert got == [ascii_reference(t, options) for t in texts], options
+
+
+def per_byte_cheap_keys(texts: list[str | None], options: Normalization) -> list[int]:
+    """The plain definition of `cheap_keys`: the wrapping sum of each byte's weight."""
+    weights = [int(w) for w in _byte_weights(options)]
+    return [sum(weights[b] for b in (t or "").encode()) % 2**64 for t in texts]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(alphabet=[chr(i) for i in range(128)] + ALPHABET, max_size=9), max_size=50),
+    st.integers(0, 7),
+    st.sampled_from([1, 2, 3, 7, 64, 1 << 22]),
+)
+def test_cheap_keys_equal_the_per_byte_sum(texts: list[str], skip: int, budget: int) -> None:
+    # odd and even row offsets, empty rows, non-ASCII, a sliced series (non-zero offset) and
+    # chunks that start and end mid-pair (small budgets), with or without threads
+    rows: list[str | None] = [*texts, None, ""]
+    series = pl.Series(rows, dtype=pl.String).slice(min(skip, len(rows)))
+    expected_rows = rows[min(skip, len(rows)) :]
+    chunks = text_module._doc_chunks
+    with mock.patch.object(text_module, "_doc_chunks", lambda offsets: chunks(offsets, budget)):
+        for options in (Normalization(), Normalization(False, False, False, False)):
+            got = cheap_keys(series, options)
+            assert got.dtype == np.uint64
+            assert [int(k) for k in got] == per_byte_cheap_keys(expected_rows, options)
+
+
+def test_cheap_keys_on_a_buffer_that_ends_mid_pair() -> None:
+    for texts in (["a"], ["abc", "", "de", "f"], ["", "é", "xyz"], ["🎉", "ab", "c"]):
+        for cut in range(len(texts)):
+            series = pl.Series(texts).slice(cut)
+            for options in OPTIONS:
+                assert [int(k) for k in cheap_keys(series, options)] == per_byte_cheap_keys(
+                    texts[cut:], options
+                )
 
 
 def test_nfkc_rows_take_the_unicode_pass() -> None:
