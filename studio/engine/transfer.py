@@ -197,7 +197,9 @@ def find_leaks(
     check_cancelled()
     if check in ("normalized", "near"):
         report(1, 3, "normalized leaks")
-        by_keys(normalized_keys(s1), normalized_keys(ev), "normalized")
+        # one call: keys are comparable only within a call (unique rows get cheap stand-ins)
+        both = normalized_keys(pl.concat([s1, ev]))
+        by_keys(both[: len(s1)], both[len(s1) :], "normalized")
     check_cancelled()
     if check == "near":
         from studio.engine.dedup.minhash import MinHashConfig, near_duplicates

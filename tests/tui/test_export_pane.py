@@ -9,7 +9,14 @@ from textual.widgets import Input, Select, Static, TabbedContent
 
 from studio.tui.app import StudioApp
 from studio.tui.panes.export import ConfirmOverwrite, ExportPane
-from tests.tui.settle import settle as _settle
+from tests.tui.settle import settle
+
+
+async def _settle(app: StudioApp, pilot) -> None:  # noqa: ANN001
+    """Let the pane's debounced preview refresh (0.3 s after an edit) start, then finish."""
+    await pilot.pause(0.4)
+    await settle(app, pilot)
+
 
 ROWS = [
     {"instruction": f"task {i}", "input": "", "output": f"answer {i}" if i != 3 else ""}

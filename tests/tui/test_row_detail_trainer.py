@@ -54,7 +54,9 @@ def _text(screen: RowDetailScreen, selector: str) -> str:
 
 async def _set_tokenizer(app: StudioApp, pilot, spec: str) -> None:  # noqa: ANN001
     await settle(app, pilot)
-    app.query_one(TokensPane).query_one("#tokens-tokenizer", Input).value = spec
+    pane = app.query_one(TokensPane)
+    await pane.build()  # a tab's widgets exist once it has been shown or built
+    pane.query_one("#tokens-tokenizer", Input).value = spec
 
 
 async def test_row_detail_shows_the_row_as_the_trainer_sees_it(tok: str, tmp_path: Path) -> None:
