@@ -3,51 +3,17 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 
 from studio.cli import main
-
-
-def _write(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
+from tests.transfer_fixtures import sentence as _sentence
+from tests.transfer_fixtures import write_jsonl as _write
 
 
 def sentence(seed: int) -> str:
-    rng = random.Random(seed)
-    return " ".join(rng.choice(WORDS) for _ in range(12)) + f" {seed}?"
-
-
-WORDS = [
-    "river",
-    "mountain",
-    "copper",
-    "violin",
-    "harbor",
-    "lantern",
-    "meadow",
-    "pepper",
-    "quartz",
-    "saddle",
-    "tunnel",
-    "velvet",
-    "walnut",
-    "yonder",
-    "zephyr",
-    "anchor",
-    "bramble",
-    "cobalt",
-    "dune",
-    "ember",
-    "falcon",
-    "glacier",
-    "hazel",
-    "ivory",
-    "jasmine",
-]
+    return _sentence(seed, n=12, vocabulary=25, end="?")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ train rows are not leaks; label overlap on crafted labels; files written all or 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import polars as pl
@@ -16,56 +15,8 @@ from studio.engine.recipe import Recipe, run_recipe
 from studio.engine.steps.base import Step
 from studio.engine.steps.transfer import TransferStages
 from studio.engine.transfer import find_leaks, label_overlap, plan_transfer, write_transfer
-
-WORDS = [
-    "river",
-    "mountain",
-    "copper",
-    "violin",
-    "harbor",
-    "lantern",
-    "meadow",
-    "pepper",
-    "quartz",
-    "saddle",
-    "tunnel",
-    "velvet",
-    "walnut",
-    "yonder",
-    "zephyr",
-    "anchor",
-    "bramble",
-    "cobalt",
-    "dune",
-    "ember",
-    "falcon",
-    "glacier",
-    "hazel",
-    "ivory",
-    "jasmine",
-    "kettle",
-    "lagoon",
-    "marble",
-    "nectar",
-    "orchid",
-    "pebble",
-    "quiver",
-    "raven",
-    "sierra",
-    "thimble",
-    "umber",
-    "vortex",
-]
-
-
-def sentence(seed: int, n: int = 14) -> str:
-    rng = random.Random(seed)
-    return " ".join(rng.choice(WORDS) for _ in range(n)) + f" {seed}"
-
-
-def _write(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
+from tests.transfer_fixtures import sentence
+from tests.transfer_fixtures import write_jsonl as _write
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ pack and transfer stages written from the TUI replay headless to the same files 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 from textual.widgets import Button, Input, Select, Static, TextArea
@@ -13,26 +12,12 @@ from studio.cli import main
 from studio.tui.app import StudioApp
 from studio.tui.screens.fewshot import FewShotScreen
 from studio.tui.screens.transfer import TransferScreen
+from tests.transfer_fixtures import sentence as _sentence
 from tests.tui.settle import settle
-
-WORDS = [
-    "river",
-    "mountain",
-    "copper",
-    "violin",
-    "harbor",
-    "lantern",
-    "meadow",
-    "pepper",
-    "quartz",
-    "saddle",
-    "tunnel",
-]
 
 
 def sentence(seed: int) -> str:
-    rng = random.Random(seed)
-    return " ".join(rng.choice(WORDS) for _ in range(10)) + f" {seed}"
+    return _sentence(seed, n=10, vocabulary=11)
 
 
 def _data(tmp_path: Path) -> Path:

@@ -8,15 +8,14 @@ pack step, so `studio fewshot PATH --recipe ...` rewrites the same files headles
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
-from textual.worker import get_current_worker
 
 from studio.engine.errors import StudioError
 from studio.engine.fewshot import (
@@ -31,10 +30,12 @@ from studio.engine.fewshot import (
     existing_targets,
     write_pack,
 )
-from studio.engine.progress import RunContext, running
 from studio.engine.steps.fewshot import FewShotPack
 from studio.tui import keymap
-from studio.tui.screens.view import WorkspaceView
+from studio.tui.screens.form_run import FormRunView
+
+if TYPE_CHECKING:
+    from studio.engine.workspace import Workspace
 
 NO_LABEL = "(none)"
 PREVIEW_CHARS = 4000
@@ -56,8 +57,13 @@ def _int(value: str, name: str, minimum: int = 0) -> int:
     return number
 
 
-class FewShotScreen(WorkspaceView):
+class FewShotScreen(FormRunView):
     BINDINGS = keymap.bindings("fewshot")
+    PREFIX = "fewshot"
+    TITLE = "Few-shot pack"
+    PREVIEW = "few-shot preview"
+    WRITING = "writing the few-shot pack"
+    WRITTEN = "Few-shot pack written"
 
     def __init__(self, marked: set[int] | None = None) -> None:
         super().__init__()
@@ -104,12 +110,7 @@ class FewShotScreen(WorkspaceView):
             with Horizontal(classes="fewshot-row"):
                 yield Label("Exemplar")
                 yield Input(DEFAULT_EXEMPLAR.replace("\n", "\\n"), id="fewshot-exemplar")
-            with Horizontal(classes="fewshot-row"):
-                yield Label("Folder")
-                yield Input("", id="fewshot-folder")
-                yield Button("Preview ^r", id="fewshot-preview-button")
-                yield Button("Write ^o", id="fewshot-write-button", variant="primary")
-            yield Static("", id="fewshot-status")
+            yield from self.compose_run_row()
             yield Static(
                 Text("Preview (ctrl+r) shows the prompt and its tokens."), id="fewshot-preview"
             )
@@ -158,102 +159,30 @@ class FewShotScreen(WorkspaceView):
             context=_int(self.query_one("#fewshot-context", Input).value, "Context"),
         )
 
-    def _form_step(self) -> FewShotPack | None:
-        try:
-            step = self.build_step()
-            if self.workspace is not None:
-                step.validate(self.workspace.frame.collect_schema())
-        except StudioError as exc:
-            self.notify(str(exc), severity="error", title="Few-shot pack", markup=False)
-            return None
-        return step
-
     # -- actions -------------------------------------------------------------------------------
     @on(Button.Pressed, "#fewshot-preview-button")
     def action_preview(self) -> None:
-        step = self._form_step()
-        if step is not None:
-            self._set_status("Building the preview…")
-            self.run_preview(step)
+        self._preview("Building the preview…")
 
     @on(Button.Pressed, "#fewshot-write-button")
     def action_write(self) -> None:
-        step = self._form_step()
-        if step is None:
-            return
-        folder = self.query_one("#fewshot-folder", Input).value.strip()
-        if not folder:
-            self.notify("Choose an output folder.", severity="error", markup=False)
-            return
-        existing = existing_targets(Path(folder).expanduser())
-        if existing:
-            from studio.tui.screens.confirm import ConfirmScreen
+        super().action_write()
 
-            self.app.push_screen(
-                ConfirmScreen(f"{folder} already holds a pack ({existing[0].name}). Overwrite it?"),
-                lambda yes: self.run_write(step, folder, force=True) if yes else None,
-            )
-            return
-        self.run_write(step, folder, force=False)
+    def existing_in(self, folder: Path, step: FewShotPack) -> list[Path]:
+        return existing_targets(folder)
 
-    def _set_status(self, text: str) -> None:
-        self.query_one("#fewshot-status", Static).update(Text(text, style="dim"))
+    def overwrite_question(self, folder: str, existing: list[Path]) -> str:
+        return f"{folder} already holds a pack ({existing[0].name}). Overwrite it?"
 
-    def _run_context(self, description: str) -> RunContext:
-        worker = get_current_worker()
-        return RunContext(
-            on_progress=partial(self._progress, description),
-            is_cancelled=lambda: worker.is_cancelled,
-        )
+    def compute(self, ws: Workspace, step: FewShotPack) -> Pack:
+        return build_pack(ws.frame, step)
 
-    def _progress(self, description: str, done: float, total: float, note: str) -> None:
-        share = f"{done / total:.0%} " if total else ""
-        self.app.call_from_thread(self._set_status, f"{description}: {share}{note}")
+    def write(self, step: FewShotPack, args: tuple[Any, ...], **options: Any) -> tuple[Pack, str]:
+        kept = self.pack if self.pack_step == step else None
+        result = write_pack(*args, **options, pack=kept)
+        return result.pack, result.summary()
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="fewshot",
-        description="few-shot preview",
-    )
-    def run_preview(self, step: FewShotPack) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        with running(self._run_context("few-shot preview")):
-            pack = build_pack(ws.frame, step)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_pack, step, pack)
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="fewshot",
-        description="writing the few-shot pack",
-    )
-    def run_write(self, step: FewShotPack, folder: str, force: bool) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        pack = self.pack if self.pack_step == step else None
-        with running(self._run_context("writing the few-shot pack")):
-            result = write_pack(
-                ws.dataset,
-                ws.frame,
-                step,
-                Path(folder).expanduser(),
-                force=force,
-                recipe=ws.recipe(),
-                pack=pack,
-            )
-        self.app.call_from_thread(self._show_pack, step, result.pack)
-        self.app.call_from_thread(
-            self.notify, result.summary(), title="Few-shot pack written", markup=False
-        )
-
-    def _show_pack(self, step: FewShotPack, pack: Pack) -> None:
+    def show(self, step: FewShotPack, pack: Pack) -> None:
         self.pack, self.pack_step = pack, step
         head = Text()
         head.append(
@@ -274,6 +203,3 @@ class FewShotScreen(WorkspaceView):
         widget.update(head)
         self._set_status("")
         self.call_after_refresh(widget.scroll_visible)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

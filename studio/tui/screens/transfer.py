@@ -9,19 +9,17 @@ The preview and the write run in thread workers (Escape cancels); the written
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, Static
-from textual.worker import get_current_worker
 
 from studio.engine.errors import StudioError
-from studio.engine.progress import RunContext, running
 from studio.engine.steps.transfer import TransferStages
 from studio.engine.transfer import (
     CHECKS,
@@ -32,7 +30,10 @@ from studio.engine.transfer import (
 )
 from studio.tui import keymap
 from studio.tui.screens.fewshot import default_folder
-from studio.tui.screens.view import WorkspaceView
+from studio.tui.screens.form_run import FormRunView
+
+if TYPE_CHECKING:
+    from studio.engine.workspace import Workspace
 
 SEPARATOR = ";"
 
@@ -66,8 +67,13 @@ def workspace_sources(app: object) -> list[str]:
     return [spec_text(s) for s in specs]
 
 
-class TransferScreen(WorkspaceView):
+class TransferScreen(FormRunView):
     BINDINGS = keymap.bindings("transfer")
+    PREFIX = "transfer"
+    TITLE = "Transfer stages"
+    PREVIEW = "transfer preview"
+    WRITING = "writing the stages"
+    WRITTEN = "Transfer stages written"
 
     def __init__(self) -> None:
         super().__init__()
@@ -101,12 +107,7 @@ class TransferScreen(WorkspaceView):
                 yield Select(
                     [(c, c) for c in CHECKS], value="near", allow_blank=False, id="transfer-check"
                 )
-            with Horizontal(classes="transfer-row"):
-                yield Label("Folder")
-                yield Input("", id="transfer-folder")
-                yield Button("Preview ^r", id="transfer-preview-button")
-                yield Button("Write ^o", id="transfer-write-button", variant="primary")
-            yield Static("", id="transfer-status")
+            yield from self.compose_run_row()
             yield Static(
                 Text(
                     "Stage 2 is the current data (with its steps). Preview (ctrl+r) shows both stages."
@@ -150,16 +151,6 @@ class TransferScreen(WorkspaceView):
             check=str(self.query_one("#transfer-check", Select).value),
         )
 
-    def _form_step(self) -> TransferStages | None:
-        try:
-            step = self.build_step()
-            if self.workspace is not None:
-                step.validate(self.workspace.frame.collect_schema())
-        except StudioError as exc:
-            self.notify(str(exc), severity="error", title="Transfer stages", markup=False)
-            return None
-        return step
-
     # -- picking files ---------------------------------------------------------------------------
     @on(Button.Pressed, "#transfer-add")
     def action_add_source(self) -> None:
@@ -202,91 +193,29 @@ class TransferScreen(WorkspaceView):
     # -- preview and write -------------------------------------------------------------------------
     @on(Button.Pressed, "#transfer-preview-button")
     def action_preview(self) -> None:
-        step = self._form_step()
-        if step is not None:
-            self._set_status("Preparing the stages…")
-            self.run_preview(step)
+        self._preview("Preparing the stages…")
 
     @on(Button.Pressed, "#transfer-write-button")
     def action_write(self) -> None:
-        step = self._form_step()
-        if step is None:
-            return
-        folder = self.query_one("#transfer-folder", Input).value.strip()
-        if not folder:
-            self.notify("Choose an output folder.", severity="error", markup=False)
-            return
-        existing = existing_targets(Path(folder).expanduser(), step.format)
-        if existing:
-            from studio.tui.screens.confirm import ConfirmScreen
+        super().action_write()
 
-            self.app.push_screen(
-                ConfirmScreen(
-                    f"{folder} already holds stages ({existing[0].name}). Overwrite them?"
-                ),
-                lambda yes: self.run_write(step, folder, force=True) if yes else None,
-            )
-            return
-        self.run_write(step, folder, force=False)
+    def existing_in(self, folder: Path, step: TransferStages) -> list[Path]:
+        return existing_targets(folder, step.format)
 
-    def _set_status(self, text: str) -> None:
-        self.query_one("#transfer-status", Static).update(Text(text, style="dim"))
+    def overwrite_question(self, folder: str, existing: list[Path]) -> str:
+        return f"{folder} already holds stages ({existing[0].name}). Overwrite them?"
 
-    def _run_context(self, description: str) -> RunContext:
-        worker = get_current_worker()
-        return RunContext(
-            on_progress=partial(self._progress, description),
-            is_cancelled=lambda: worker.is_cancelled,
-        )
+    def compute(self, ws: Workspace, step: TransferStages) -> TransferPlan:
+        return plan_transfer(ws.dataset, ws.frame, step)
 
-    def _progress(self, description: str, done: float, total: float, note: str) -> None:
-        share = f"{done / total:.0%} " if total else ""
-        self.app.call_from_thread(self._set_status, f"{description}: {share}{note}")
+    def write(
+        self, step: TransferStages, args: tuple[Any, ...], **options: Any
+    ) -> tuple[TransferPlan, str]:
+        kept = self.plan if self.plan_step == step else None
+        result = write_transfer(*args, **options, plan=kept)
+        return result.plan, result.summary()
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="transfer",
-        description="transfer preview",
-    )
-    def run_preview(self, step: TransferStages) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        with running(self._run_context("transfer preview")):
-            plan = plan_transfer(ws.dataset, ws.frame, step)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_plan, step, plan)
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="transfer",
-        description="writing the stages",
-    )
-    def run_write(self, step: TransferStages, folder: str, force: bool) -> None:
-        ws = self.workspace
-        if ws is None:
-            return
-        plan = self.plan if self.plan_step == step else None
-        with running(self._run_context("writing the stages")):
-            result = write_transfer(
-                ws.dataset,
-                ws.frame,
-                step,
-                Path(folder).expanduser(),
-                force=force,
-                recipe=ws.recipe(),
-                plan=plan,
-            )
-        self.app.call_from_thread(self._show_plan, step, result.plan)
-        self.app.call_from_thread(
-            self.notify, result.summary(), title="Transfer stages written", markup=False
-        )
-
-    def _show_plan(self, step: TransferStages, plan: TransferPlan) -> None:
+    def show(self, step: TransferStages, plan: TransferPlan) -> None:
         self.plan, self.plan_step = plan, step
         table = Table(expand=True, show_edge=False)
         table.add_column("")
@@ -314,6 +243,3 @@ class TransferScreen(WorkspaceView):
 
         self.query_one("#transfer-summary", Static).update(Group(table, notes))
         self._set_status("")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
