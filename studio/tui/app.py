@@ -555,8 +555,7 @@ class StudioApp(App[None]):
         """Open the Mixture screen (rule, weights, preview, apply as a `mix.tasks` step)."""
         from studio.tui.screens.mixture import MixtureScreen
 
-        if self.workspace is None:
-            self.notify("Open a dataset first.", severity="warning")
+        if not self._has_workspace():
             return
         if not isinstance(self.screen, MixtureScreen):
             self._show_view(MixtureScreen)
@@ -714,6 +713,13 @@ class StudioApp(App[None]):
         )
 
     # -- views -----------------------------------------------------------------------------
+    def _has_workspace(self) -> bool:
+        """Whether a dataset is open; warns when not."""
+        if self.workspace is None:
+            self.notify("Open a dataset first.", severity="warning")
+            return False
+        return True
+
     def _show_view(self, screen_type: type) -> None:
         from studio.tui.screens.view import WorkspaceView
 
@@ -742,8 +748,7 @@ class StudioApp(App[None]):
     def action_open_fewshot(self) -> None:
         from studio.tui.screens.fewshot import FewShotScreen
 
-        if self.workspace is None:
-            self.notify("Open a dataset first.", severity="warning")
+        if not self._has_workspace():
             return
         browse = self._main_query("#pane-browse")
         table = getattr(browse.first(), "table", None) if browse else None
@@ -761,8 +766,7 @@ class StudioApp(App[None]):
     def action_open_transfer(self) -> None:
         from studio.tui.screens.transfer import TransferScreen
 
-        if self.workspace is None:
-            self.notify("Open a dataset first.", severity="warning")
+        if not self._has_workspace():
             return
         self._push_view(TransferScreen())
 

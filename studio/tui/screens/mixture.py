@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 from textual.worker import get_current_worker
 
 from studio.engine.errors import StudioError
-from studio.engine.mix import MixPreview, parse_weights, plan_mixture, preview_from
+from studio.engine.mix import MixPreview, Plan, parse_weights, plan_mixture, preview_from
 from studio.engine.steps.base import ID
 from studio.engine.steps.mix import DedupAcross, MixTasks
 from studio.tui import keymap
@@ -193,6 +193,19 @@ class MixtureScreen(WorkspaceView):
         self.refresh_preview()
 
     # -- preview -----------------------------------------------------------------------------
+    def _plan(self, step: MixTasks) -> Plan:
+        """The step's plan over the task sizes (raises StudioError when it cannot be met)."""
+        return plan_mixture(
+            self.sizes,
+            step.rule,
+            counts=dict(step.counts),
+            weights=dict(step.weights),
+            total=step.total,
+            cap=step.cap,
+            temperature=step.temperature,
+            max_repeat=step.max_repeat,
+        )
+
     def current_step(self) -> MixTasks:
         if not self.column:
             raise StudioError("Choose the task column.")
@@ -229,16 +242,7 @@ class MixtureScreen(WorkspaceView):
             return
         try:
             step = self.current_step()
-            plan = plan_mixture(
-                self.sizes,
-                step.rule,
-                counts=dict(step.counts),
-                weights=dict(step.weights),
-                total=step.total,
-                cap=step.cap,
-                temperature=step.temperature,
-                max_repeat=step.max_repeat,
-            )
+            plan = self._plan(step)
         except StudioError as exc:
             summary.update(Text(str(exc), style="bold"))
             return
@@ -270,16 +274,7 @@ class MixtureScreen(WorkspaceView):
         try:
             step = self.current_step()
             if self.sizes:
-                plan_mixture(
-                    self.sizes,
-                    step.rule,
-                    counts=dict(step.counts),
-                    weights=dict(step.weights),
-                    total=step.total,
-                    cap=step.cap,
-                    temperature=step.temperature,
-                    max_repeat=step.max_repeat,
-                )
+                self._plan(step)
         except StudioError as exc:
             self.notify(str(exc), severity="error", title="Mixture", markup=False)
             return
