@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from studio.engine.errors import StepError, StudioError
+from studio.engine.lists import each_element
 from studio.engine.steps.base import ID
 
 RULES = ("counts", "percent", "proportional", "temperature")
@@ -238,7 +239,7 @@ def text_expr(schema: pl.Schema, exclude: Sequence[str] = ()) -> pl.Expr:
             if content is not None:
                 parts.append(
                     pl.col(name)
-                    .list.eval(pl.element().struct.field(content).cast(pl.String))
+                    .pipe(each_element, pl.element().struct.field(content).cast(pl.String))
                     .list.join("\n")
                     .fill_null("")
                 )
@@ -261,7 +262,10 @@ def chars_expr(schema: pl.Schema, exclude: Sequence[str] = ()) -> pl.Expr:
             if content is not None:
                 parts.append(
                     pl.col(name)
-                    .list.eval(pl.element().struct.field(content).cast(pl.String).str.len_chars())
+                    .pipe(
+                        each_element,
+                        pl.element().struct.field(content).cast(pl.String).str.len_chars(),
+                    )
                     .list.sum()
                     .fill_null(0)
                     .cast(pl.Float64)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from studio.engine.lists import each_element
+
 FLAG_NAMES = (
     "empty",
     "too_short",
@@ -86,8 +88,9 @@ def flag_columns(
         elif name == "too_long":
             expr = words > config.max_words
         elif name == "repeated_lines":
-            lines = col.str.split("\n").list.eval(
-                pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
+            lines = col.str.split("\n").pipe(
+                each_element,
+                pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""),
             )
             total = lines.list.len()
             unique = lines.list.n_unique()

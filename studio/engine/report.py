@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from studio.engine.lists import each_element
 from studio.engine.progress import check_cancelled, report
 from studio.engine.shape import Shape
 from studio.engine.steps.base import ID
@@ -210,7 +211,7 @@ def text_expr(shape: Shape, schema: pl.Schema) -> pl.Expr:
         if isinstance(inner, pl.Struct) and key in [f.name for f in inner.fields]:
             return (
                 pl.col(shape.text)
-                .list.eval(pl.element().struct.field(key).cast(pl.String).fill_null(""))
+                .pipe(each_element, pl.element().struct.field(key).cast(pl.String).fill_null(""))
                 .list.join("\n")
                 .fill_null("")
             )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import polars as pl
 
 from studio.engine.errors import StudioError
+from studio.engine.lists import each_element
 from studio.engine.steps.base import ID, id_in
 
 ROW = "row"
@@ -57,7 +58,7 @@ def _matches(expr: pl.Expr, dtype: pl.DataType, test: Callable[[pl.Expr], pl.Exp
     if isinstance(dtype, pl.List | pl.Array):
         listed = expr if isinstance(dtype, pl.List) else expr.arr.to_list()
         inner = _matches(pl.element(), dtype.inner, test).fill_null(False)  # type: ignore[arg-type]
-        return listed.list.eval(inner).list.any()
+        return listed.pipe(each_element, inner).list.any()
     return test(expr.cast(pl.String))
 
 

@@ -34,6 +34,7 @@ import polars as pl
 
 from studio.engine.dataset import Dataset, Origin, Problem
 from studio.engine.errors import LoadError, StudioError
+from studio.engine.lists import each_element
 from studio.engine.shape import Shape, detect_shape
 from studio.engine.steps.base import ID, Step
 
@@ -320,19 +321,21 @@ def _messages_expr(column: str, dtype: pl.DataType) -> pl.Expr | None:
         role_expr = role_expr.replace(_SHAREGPT_ROLES)
     return (
         pl.col(column)
-        .list.eval(
+        .pipe(
+            each_element,
             pl.struct(
                 role_expr.alias("role"),
                 pl.element().struct.field(content).cast(pl.String).alias("content"),
-            )
+            ),
         )
         .cast(pl.List(_MESSAGE))
     )
 
 
 def _first_turn(messages: pl.Expr, role: str) -> pl.Expr:
-    return messages.list.eval(
-        pl.element().filter(pl.element().struct.field("role") == role).struct.field("content")
+    return messages.pipe(
+        each_element,
+        pl.element().filter(pl.element().struct.field("role") == role).struct.field("content"),
     ).list.first()
 
 

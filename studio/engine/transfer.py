@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from studio.engine.errors import StepError, WriteError
+from studio.engine.lists import each_element
 from studio.engine.progress import check_cancelled, report
 from studio.engine.steps.base import ID
 
@@ -57,11 +58,12 @@ def _conversation_inputs(column: str, dtype: pl.DataType) -> pl.Expr:
     content = "content" if "content" in names else "value"
     return (
         pl.col(column)
-        .list.eval(
+        .pipe(
+            each_element,
             pl.element()
             .filter(pl.element().struct.field(role).cast(pl.String).is_in(["user", "human"]))
             .struct.field(content)
-            .cast(pl.String)
+            .cast(pl.String),
         )
         .list.join("\n")
     )

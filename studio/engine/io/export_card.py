@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from studio.engine.lists import each_element
 from studio.engine.shape import detect_shape
 from studio.engine.steps.base import ID
 
@@ -77,7 +78,7 @@ def _lengths(data: pl.DataFrame, column: str) -> list[str]:
                 return []
             lengths = data.select(
                 pl.col(column)
-                .list.eval(pl.element().struct.field(key).cast(pl.String).str.len_chars())
+                .pipe(each_element, pl.element().struct.field(key).cast(pl.String).str.len_chars())
                 .list.sum()
                 .alias("n")
             )["n"]

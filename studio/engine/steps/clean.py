@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from studio.engine.errors import StepError
+from studio.engine.lists import each_element
 from studio.engine.steps.base import ID, Step, register, require_columns
 
 EMPTY_MARKERS = (
@@ -580,7 +581,7 @@ class RemoveStopwords(TextStep):
         key = pl.element().str.to_lowercase().str.strip_chars(_PUNCT_EDGES)
         return (
             col.str.split(" ")
-            .list.eval(pl.element().filter((pl.element() != "") & ~key.is_in(words)))
+            .pipe(each_element, pl.element().filter((pl.element() != "") & ~key.is_in(words)))
             .list.join(" ")
         )
 

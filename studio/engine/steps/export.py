@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from studio.engine.errors import StepError
+from studio.engine.lists import each_element
 from studio.engine.steps.base import ID, Step, register
 
 FORMATS = ("jsonl", "parquet", "csv", "openai", "alpaca", "sharegpt", "hf")
@@ -155,11 +156,12 @@ def conversation_expr(source: str, schema: pl.Schema, field: str) -> pl.Expr:
         raise StepError(
             f"Field {field}: the turns in {col!r} need role/content or from/value keys."
         )
-    return pl.col(col).list.eval(
+    return pl.col(col).pipe(
+        each_element,
         pl.struct(
             pl.element().struct.field(role).cast(pl.String).replace(_TO_OPENAI_ROLE).alias("role"),
             pl.element().struct.field(content).cast(pl.String).alias("content"),
-        )
+        ),
     )
 
 
@@ -173,15 +175,16 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
 
 def _roles(messages: pl.Expr, role: str) -> pl.Expr:
     """How many turns of `role` with some content."""
-    return messages.list.eval(
+    return messages.pipe(
+        each_element,
         (pl.element().struct.field("role") == role)
-        & (pl.element().struct.field("content").fill_null("").str.strip_chars() != "")
+        & (pl.element().struct.field("content").fill_null("").str.strip_chars() != ""),
     ).list.sum()
 
 
 def _any_empty(messages: pl.Expr) -> pl.Expr:
-    return messages.list.eval(
-        pl.element().struct.field("content").fill_null("").str.strip_chars() == ""
+    return messages.pipe(
+        each_element, pl.element().struct.field("content").fill_null("").str.strip_chars() == ""
     ).list.any()
 
 
@@ -355,8 +358,8 @@ class ExportMap(Step):
         if conv_field in sources:
             messages = conversation_expr(sources[conv_field], schema, conv_field)
             if system is not None:
-                has_system = messages.list.eval(
-                    pl.element().struct.field("role") == "system"
+                has_system = messages.pipe(
+                    each_element, pl.element().struct.field("role") == "system"
                 ).list.any()
                 messages = (
                     pl.when(system.is_null() | has_system.fill_null(False))
@@ -370,8 +373,8 @@ class ExportMap(Step):
         ]
         if system is not None:
             turns.insert(0, _turn("system", system))
-        messages = pl.concat_list(turns).list.eval(
-            pl.element().filter(pl.element().struct.field("content").is_not_null())
+        messages = pl.concat_list(turns).pipe(
+            each_element, pl.element().filter(pl.element().struct.field("content").is_not_null())
         )
         return messages, system
 
@@ -391,8 +394,8 @@ class ExportMap(Step):
         checks = self._chat_checks(messages)
         outputs: dict[str, pl.Expr] = {}
         if system is not None and "conversations" not in sources:
-            body = messages.list.eval(
-                pl.element().filter(pl.element().struct.field("role") != "system")
+            body = messages.pipe(
+                each_element, pl.element().filter(pl.element().struct.field("role") != "system")
             )
             outputs["conversations"] = _to_sharegpt(body)
             outputs["system"] = system
@@ -473,15 +476,18 @@ class ExportMap(Step):
 
 # -- helpers ----------------------------------------------------------------------------------
 def _joined_contents(messages: pl.Expr) -> pl.Expr:
-    return messages.list.eval(pl.element().struct.field("content").fill_null("")).list.join("\n")
+    return messages.pipe(
+        each_element, pl.element().struct.field("content").fill_null("")
+    ).list.join("\n")
 
 
 def _to_sharegpt(messages: pl.Expr) -> pl.Expr:
-    return messages.list.eval(
+    return messages.pipe(
+        each_element,
         pl.struct(
             pl.element().struct.field("role").replace(_TO_SHAREGPT_ROLE).alias("from"),
             pl.element().struct.field("content").alias("value"),
-        )
+        ),
     )
 
 

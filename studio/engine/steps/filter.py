@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from studio.engine.errors import StepError
+from studio.engine.lists import each_element
 from studio.engine.steps.base import ID, Step, register, require_columns
 
 _PREFIX = "SELECT * FROM self WHERE "
@@ -248,7 +249,9 @@ def text_of(column: str, dtype: pl.DataType) -> pl.Expr:
         fields = [f.name for f in dtype.inner.fields]
         name = next((f for f in ("content", "value", "text") if f in fields), None)
         if name is not None:
-            return col.list.eval(pl.element().struct.field(name).cast(pl.String)).list.join("\n")
+            return col.pipe(
+                each_element, pl.element().struct.field(name).cast(pl.String)
+            ).list.join("\n")
     if isinstance(dtype, pl.List) and dtype.inner == pl.String:
         return col.list.join("\n")
     if isinstance(dtype, pl.List | pl.Struct | pl.Array):

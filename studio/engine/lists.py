@@ -1,0 +1,13 @@
+"""Expressions over list columns (chat `messages`, token lists, split words)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def each_element(lists: pl.Expr, expr: pl.Expr) -> pl.Expr:
+    """Run a polars expression built on `pl.element()` over every element of each list.
+
+    This is polars' `Expr.list.eval`: the query engine applies a polars expression; nothing,
+    least of all user text, is evaluated as Python. Every list mapping goes through here."""
+    return lists.list.eval(expr)
