@@ -247,8 +247,12 @@ async def test_escape_cancels_a_running_step(tmp_path: Path) -> None:
         app.post_message(StepRequested(Slow()))
         await pilot.pause()
         assert STARTED.wait(5)
-        await pilot.pause(0.3)
         assert app.running_workers()
+        # work shows after SHOW_WORK_AFTER, at the next 0.25 s poll: give it up to 3 s
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if "Esc cancels" in str(app.query_one("#status-work").content):
+                break
         assert "Esc cancels" in str(app.query_one("#status-work").content)
         await pilot.press("escape")
         assert STOPPED.wait(5)
