@@ -31,8 +31,14 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix $(LINT)
 	$(BIN)/ruff format $(LINT)
 
-bench: $(VENV)/.installed-dev
-	$(BIN)/python -m benchmarks.run_all
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-dev
+
+# Installs the peer tools; each benchmark's command and figures are in docs/benchmarks.md.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks.datagen --rows 1000000 --format parquet jsonl csv
+	@echo "data ready; run the benchmarks listed in docs/benchmarks.md"
 
 clean-venv:
 	rm -rf $(VENV)
