@@ -73,6 +73,24 @@ async def test_estimate_is_labelled(tmp_path: Path) -> None:
         assert "≈" in str(pane.query_one("#tokens-figures", Static).render())
 
 
+async def test_histogram_lines_fit_the_column(tmp_path: Path) -> None:
+    # one long row and many short ones: the tallest bar must still leave room for its count
+    rows = [{"text": "word " * 600}] + [{"text": f"short row {i}"} for i in range(300)]
+    app = StudioApp([_jsonl(tmp_path / "t.jsonl", rows)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_tokens(app, pilot)
+        histogram = pane.query_one("#tokens-histogram", Static)
+        for size in ((80, 24), (60, 24), (200, 50)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            width = histogram.content_size.width
+            lines = [line for line in str(histogram.render()).splitlines() if "│" in line]
+            assert len(lines) == 10
+            assert all(len(line) <= width for line in lines), (size, width, lines)
+            assert lines[0].endswith(" 300")  # the count of the fullest bin is on its line
+
+
 async def test_counts_with_local_tokenizer_and_shows_over_limit(tok: str, tmp_path: Path) -> None:
     path = _jsonl(tmp_path / "chat.jsonl", CHAT)
     app = SpyApp([path])

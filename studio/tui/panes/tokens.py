@@ -56,14 +56,18 @@ class TokensResult:
     counts: pl.DataFrame
 
 
-def histogram_text(fig: TokenFigures, width: int = BAR_WIDTH) -> Text:
-    """Horizontal bars per length bin; bins over the limit are drawn with a lighter block."""
+def histogram_text(fig: TokenFigures, width: int = BAR_WIDTH, columns: int = 0) -> Text:
+    """Horizontal bars per length bin; bins over the limit are drawn with a lighter block.
+    With `columns` (the space on screen) the bars shrink so label, bar and count fit a line."""
     text = Text()
     if not fig.histogram:
         return text
     top = max(n for _, _, n in fig.histogram) or 1
     labels = [f"{low:,}–{high - 1:,}" for low, high, _ in fig.histogram]
     label_width = max(len(label) for label in labels)
+    if columns > 0:
+        count_width = len(f"{top:,}")
+        width = max(4, min(width, columns - label_width - 3 - count_width))
     for label, (_low, high, n) in zip(labels, fig.histogram, strict=True):
         over = fig.limit is not None and high - 1 > fig.limit
         bar = ("▒" if over else "█") * (max(1, round(n / top * width)) if n else 0)
@@ -307,7 +311,7 @@ class TokensPane(Pane):
             mode.update(Text(f"exact counts with {fig.tokenizer}"))
             mode.remove_class("estimate")
         self.query_one("#tokens-figures", Static).update(figures_text(fig))
-        self.query_one("#tokens-histogram", Static).update(histogram_text(fig))
+        self._draw_histogram()
         table = self.query_one("#tokens-checks", DataTable)
         table.clear()
         for check in result.checks:
@@ -323,6 +327,16 @@ class TokensPane(Pane):
         self.post_message(self.Counted(fig))
 
     # -- actions ---------------------------------------------------------------------------
+    def _draw_histogram(self) -> None:
+        histogram = self.query_one("#tokens-histogram", Static)
+        if self.figures is None:
+            return
+        histogram.update(histogram_text(self.figures, columns=histogram.content_size.width))
+
+    def on_resize(self) -> None:
+        if self.figures is not None:
+            self.call_after_refresh(self._draw_histogram)
+
     def action_count(self) -> None:
         self.start_count()
 
