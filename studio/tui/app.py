@@ -302,7 +302,12 @@ class StudioApp(App[None]):
         self.call_from_thread(self._set_workspace, workspace, pending, when)
 
     def _set_workspace(
-        self, workspace: Workspace, pending: Recipe | None, when: str | None
+        self,
+        workspace: Workspace,
+        pending: Recipe | None,
+        when: str | None,
+        *,
+        announce: bool = True,
     ) -> None:
         self.workspace = workspace
         self.paths = list(workspace.dataset.paths)
@@ -310,7 +315,7 @@ class StudioApp(App[None]):
         self._workspace_ready()
         self._hold_in_memory(workspace)
         problems = workspace.dataset.problems
-        if problems:
+        if problems and announce:  # not again on a rebuild: the status line still counts them
             n = len(problems)
             self.notify(
                 f"{n:,} line{'' if n == 1 else 's'} could not be read; F3 lists them.",
@@ -451,6 +456,7 @@ class StudioApp(App[None]):
         restored: dict[int, tuple[int, ...]] | None = None,
         previous: Combined | None = None,
         new_index: dict[int, int] | None = None,
+        title: str = "Sources combined",
     ) -> None:
         """Combine the sources into one workspace (in a worker); replay `replay` (with the rows
         `restored` put back) on it. With `previous` (the combination the steps were made on)
@@ -465,7 +471,8 @@ class StudioApp(App[None]):
             replay, dict(restored or {}), previous, combined, new_index
         )
         journal = Journal(combined.dataset.paths)
-        pending = journal.pending() if not replay else None
+        # a rebuild never offers an earlier session: the steps replayed are the ones to keep
+        pending = journal.pending() if previous is None and not replay else None
         when = None
         if pending is not None:
             try:
@@ -492,7 +499,9 @@ class StudioApp(App[None]):
             failed = " ".join([*notes, *([failed] if failed else [])])
         if get_current_worker().is_cancelled:
             return
-        self.call_from_thread(self._set_sources, workspace, combined, pending, when, failed)
+        self.call_from_thread(
+            self._set_sources, workspace, combined, pending, when, failed, previous is None, title
+        )
 
     @staticmethod
     def _moved_steps(
@@ -540,10 +549,15 @@ class StudioApp(App[None]):
         pending: Recipe | None,
         when: str | None,
         failed: str | None,
+        announce: bool = True,
+        title: str = "Sources combined",
     ) -> None:
+        before = self.sources_shown
+        if before is not None and len(combined.dataset.problems) > len(before.dataset.problems):
+            announce = True  # a source added brought its own
         self._sources = (workspace, combined)
         self._editing = None
-        self._set_workspace(workspace, pending, when)
+        self._set_workspace(workspace, pending, when, announce=announce)
         report = combined.report
         n = len(report.sources)
         mismatches = len(report.mismatches())
@@ -554,7 +568,7 @@ class StudioApp(App[None]):
                 if mismatches
                 else ""
             ),
-            title="Sources combined",
+            title=title,
             markup=False,
         )
         if failed:
@@ -618,6 +632,7 @@ class StudioApp(App[None]):
         *,
         prepared: dict | None = None,
         new_index: dict[int, int] | None = None,
+        title: str = "Sources combined",
     ) -> None:
         """Combine `specs` again and replay the combined workspace's steps (and rows put back)
         on it, their row ids following the rows (a source removed, or grown by its recipe)."""
@@ -635,6 +650,7 @@ class StudioApp(App[None]):
             restored=ws.recipe().restored,
             previous=combined,
             new_index=new_index,
+            title=title,
         )
 
     def _common_shape(self, combined: Combined) -> str:
@@ -691,8 +707,11 @@ class StudioApp(App[None]):
             return
         specs = [s for i, s in enumerate(combined.specs) if i != index]
         moved = {i: (i if i < index else i - 1) for i in range(len(combined.specs)) if i != index}
-        self._set_status(f"Removing source {combined.specs[index].task_name}…")
-        self._rebuild(specs, self._common_shape(combined), new_index=moved)
+        task = combined.specs[index].task_name
+        self._set_status(f"Removing source {task}…")
+        self._rebuild(
+            specs, self._common_shape(combined), new_index=moved, title=f"Source {task} removed"
+        )
 
     # -- one source on its own: its recipe editor ---------------------------------------------
     @property
@@ -781,12 +800,16 @@ class StudioApp(App[None]):
         self._editing = edit
         while isinstance(self.screen, WorkspaceView):
             self.pop_screen()
-        self._set_workspace(workspace, None, None)
+        self._set_workspace(workspace, None, None, announce=False)
         n = len(workspace.steps)
+        recipe = (
+            f"its {n} step{'' if n == 1 else 's'} replayed: {workspace.rows:,} rows"
+            if n
+            else "no steps yet"
+        )
         self.notify(
-            f"Source {edit.task} on its own: {workspace.dataset.rows:,} rows, "
-            f"{n} step{'' if n == 1 else 's'} of its recipe replayed, {workspace.rows:,} rows "
-            "now. F7, then Enter, applies its recipe to the combined workspace.",
+            f"Source {edit.task} on its own: {workspace.dataset.rows:,} rows, {recipe}. "
+            "F7, then Enter, applies its recipe and returns.",
             title="Editing a source",
             markup=False,
         )
@@ -823,6 +846,7 @@ class StudioApp(App[None]):
             specs,
             self._common_shape(edit.combined),
             prepared={edit.index: (ws.dataset, ws.frame)},
+            title=f"Recipe of source {edit.task} applied",
         )
 
     def discard_source_edit(self) -> None:

@@ -332,3 +332,29 @@ async def test_combined_step_that_no_longer_applies(files) -> None:  # noqa: ANN
         )
         assert "No column named 'system'" in warning[-1].message
         assert "the 1 step after it were not replayed" in warning[-1].message
+
+
+async def test_rows_put_back_go_with_the_first_source(files) -> None:  # noqa: ANN001
+    """A plain workspace becoming the first source keeps its rows put back in its recipe."""
+    qa, summ = files
+    app = StudioApp([str(qa)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.apply_step(DedupExact(columns=("question",)))
+        await settle(app, pilot)
+        app.restore_rows(0, [21, 22])
+        await settle(app, pilot)
+        assert app.workspace.rows == 22
+        app.add_source(str(summ), "sum")
+        await settle(app, pilot)
+        combined = app.sources
+        assert combined is not None
+        assert combined.specs[0].steps == (DedupExact(columns=("question",)),)
+        assert combined.specs[0].restored == ((0, (21, 22)),)
+        qa_ids = app.workspace.frame.filter(pl.col("task") == "qa").collect()[ID].to_list()
+        assert qa_ids == [*range(20), 21, 22]
+        # reopened from its recipe, the same rows
+        from studio.engine.sources import combine_recipe_source
+
+        again = combine_recipe_source(app.workspace.recipe().source)
+        assert again.dataset.frame.collect().equals(app.workspace.frame.collect())

@@ -182,6 +182,7 @@ class SourcesScreen(WorkspaceView):
         if table.row_count:
             table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
         self._show_detail()
+        self.refresh_bindings()  # the keys differ while a source is edited
 
     def _list(self, combined: Combined) -> None:
         table = self.query_one(DataTable)
