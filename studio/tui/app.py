@@ -73,6 +73,8 @@ class SourceEdit:
     combined: Combined
     workspace: Workspace
     saved_generation: int | None
+    applied_at: int | None = None
+    """The edited workspace's generation when its recipe was sent to the rebuild."""
 
     @property
     def spec(self) -> SourceSpec:
@@ -555,6 +557,19 @@ class StudioApp(App[None]):
         before = self.sources_shown
         if before is not None and len(combined.dataset.problems) > len(before.dataset.problems):
             announce = True  # a source added brought its own
+        edit, current = self._editing, self.workspace
+        if (
+            edit is not None
+            and current is not None
+            and edit.applied_at is not None
+            and edit.applied_at != current.generation
+        ):
+            self.notify(
+                f"Source {edit.task} changed while its recipe was applied; those changes are "
+                "not in it (Enter in the Sources view edits it again).",
+                severity="warning",
+                markup=False,
+            )
         self._sources = (workspace, combined)
         self._editing = None
         self._set_workspace(workspace, pending, when, announce=announce)
@@ -840,6 +855,7 @@ class StudioApp(App[None]):
             return
         specs = list(edit.combined.specs)
         specs[edit.index] = spec
+        edit.applied_at = ws.generation
         n = len(spec.steps)
         self._set_status(f"Applying the recipe of source {edit.task} ({n} steps)…")
         self._rebuild(
