@@ -1154,9 +1154,13 @@ class StudioApp(App[None]):
                 n = len(combined_ws.steps)
                 lost.append(f"{n} combined step{'' if n == 1 else 's'} not saved as a recipe")
             if lost:
+                kept = (
+                    " The journal keeps the combined steps from before the edit for next time."
+                    if combined_ws.steps
+                    else ""
+                )
                 self._confirm(
-                    f"Quit with {' and '.join(lost)}? The journal keeps the combined steps "
-                    "from before the edit for next time.",
+                    f"Quit with {' and '.join(lost)}?{kept}",
                     lambda yes: self.exit() if yes else None,
                 )
             else:

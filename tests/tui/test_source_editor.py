@@ -358,3 +358,21 @@ async def test_rows_put_back_go_with_the_first_source(files) -> None:  # noqa: A
 
         again = combine_recipe_source(app.workspace.recipe().source)
         assert again.dataset.frame.collect().equals(app.workspace.frame.collect())
+
+
+async def test_quit_while_editing_asks(files) -> None:  # noqa: ANN001
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.edit_source(0)
+        await settle(app, pilot)
+        app.apply_step(LengthFilter(column="answer", max_len=8))
+        await settle(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "the edit of source qa not applied" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.editing is not None and app.is_running
