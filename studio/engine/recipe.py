@@ -30,7 +30,7 @@ class Recipe:
             "studio_recipe": RECIPE_VERSION,
             "source": self.source,
             "steps": [s.to_json() for s in self.steps],
-            "restored": {str(k): list(v) for k, v in sorted(self.restored.items()) if v},
+            "restored": restored_json(self.restored),
         }
 
     @classmethod
@@ -43,12 +43,7 @@ class Recipe:
                 f"This recipe has version {version}; this studio reads up to {RECIPE_VERSION}."
             )
         steps = [Step.from_json(s) for s in data["steps"]]
-        try:
-            restored = {
-                int(k): tuple(int(i) for i in v) for k, v in (data.get("restored") or {}).items()
-            }
-        except (TypeError, ValueError) as exc:
-            raise RecipeError("The recipe's 'restored' entry is malformed.") from exc
+        restored = parse_restored(data.get("restored"), "The recipe's")
         return cls(steps=steps, source=dict(data.get("source") or {}), restored=restored)
 
     def dumps(self) -> str:
@@ -75,6 +70,19 @@ class Recipe:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise RecipeError(f"{path}: not valid JSON ({exc}).") from exc
         return cls.from_json(data)
+
+
+def restored_json(restored: dict[int, tuple[int, ...]]) -> dict[str, list[int]]:
+    """`{"<step index>": [ids put back], ...}` (empty entries left out)."""
+    return {str(k): list(v) for k, v in sorted(restored.items()) if v}
+
+
+def parse_restored(data: Any, owner: str = "The recipe's") -> dict[int, tuple[int, ...]]:
+    """The inverse of `restored_json`; a malformed entry is a `RecipeError`."""
+    try:
+        return {int(k): tuple(int(i) for i in v) for k, v in dict(data or {}).items()}
+    except (TypeError, ValueError) as exc:
+        raise RecipeError(f"{owner} 'restored' entry is malformed.") from exc
 
 
 @dataclass

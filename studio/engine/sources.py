@@ -1,8 +1,8 @@
 """Several datasets in one workspace: map each source onto a common shape and combine them.
 
 A source is a file (or folder, or glob) with a task name, an optional mapping of common fields
-onto its columns (when the detected shape is not enough) and its own steps, applied before the
-mapping. `combine(specs)` loads every source, applies its steps, maps its rows onto the common
+onto its columns (when the detected shape is not enough) and its own recipe (steps, and rows of
+theirs put back, as in `Recipe.restored`), applied before the mapping. `combine(specs)` loads every source, applies its steps, maps its rows onto the common
 shape and stacks them into ONE `Dataset` with a `task` column:
 
 - common shape `alpaca`: `instruction`, `input`, `output` (text);
@@ -18,7 +18,8 @@ messages (the alpaca shape keeps the first user turn and the first assistant tur
 
 Row ids stay unique and traceable: a source's rows get `_id = offset + their id in the source`,
 where each source's offset starts past the previous source's largest id, so `Dataset.source_of`
-still names the file and line of every row. Columns that do not map are reported (and dropped),
+still names the file and line of every row. When the sources change (one removed, or grown by
+its recipe), `moved_ids` carries the combined recipe's row ids over to the new offsets. Columns that do not map are reported (and dropped),
 fields that no column fills are reported and left empty, column by column; only when no source
 maps at all does `combine` raise.
 """
@@ -26,6 +27,7 @@ maps at all does `combine` raise.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ import polars as pl
 from studio.engine.dataset import Dataset, Origin, Problem
 from studio.engine.errors import LoadError, StudioError
 from studio.engine.lists import each_element
+from studio.engine.recipe import Recipe, parse_restored, restored_json, run_recipe
 from studio.engine.shape import Shape, detect_shape
 from studio.engine.steps.base import ID, Step
 
@@ -82,6 +85,16 @@ class SourceSpec:
     mapping: tuple[tuple[str, str], ...] = ()  # common field <- source column
     steps: tuple[Step, ...] = ()  # the source's own recipe, applied before mapping
     options: tuple[tuple[str, Any], ...] = ()  # load options (see `load_dataset`)
+    restored: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    """Rows of the source's own steps put back: (step index, ids in the source), sorted."""
+
+    @property
+    def recipe(self) -> Recipe:
+        """The source's own recipe (its steps and the rows put back), on its own rows."""
+        return Recipe(
+            steps=list(self.steps),
+            restored={k: v for k, v in self.restored if v and k < len(self.steps)},
+        )
 
     @property
     def task_name(self) -> str:
@@ -98,6 +111,8 @@ class SourceSpec:
             out["steps"] = [s.to_json() for s in self.steps]
         if self.options:
             out["options"] = dict(self.options)
+        if self.restored:
+            out["restored"] = restored_json(dict(self.restored))
         return out
 
     @classmethod
@@ -113,7 +128,13 @@ class SourceSpec:
             mapping=tuple((field_name(k), str(v)) for k, v in dict(mapping).items()),
             steps=tuple(Step.from_json(s) for s in data.get("steps") or ()),
             options=tuple(sorted(dict(data.get("options") or {}).items())),
+            restored=restored_of(parse_restored(data.get("restored"), "A source's")),
         )
+
+
+def restored_of(restored: dict[int, tuple[int, ...]]) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """`SourceSpec.restored` from a `Recipe.restored`-like dict (empty entries left out)."""
+    return tuple((int(k), tuple(int(i) for i in v)) for k, v in sorted(restored.items()) if v)
 
 
 _OPTIONS_START = re.compile(r":(?=[A-Za-z_][\w.]*=)")
@@ -123,7 +144,7 @@ def parse_source_arg(text: str) -> SourceSpec:
     """`PATH`, or `PATH:task=NAME`, with more `key=value` pairs after `,` or `:`.
 
     Keys: `task`, a common field (`output=answer` maps the column `answer` onto `output`), or
-    `recipe=FILE` (the source's own steps, from a saved recipe).
+    `recipe=FILE` (the source's own recipe: the steps of a saved recipe, and its rows put back).
     """
     match = _OPTIONS_START.search(text)
     if match is None:
@@ -135,6 +156,7 @@ def parse_source_arg(text: str) -> SourceSpec:
     task = ""
     mapping: list[tuple[str, str]] = []
     steps: tuple[Step, ...] = ()
+    restored: tuple[tuple[int, tuple[int, ...]], ...] = ()
     for part in re.split(r"[,:](?=[A-Za-z_][\w.]*=)", rest) if rest else []:
         key, sep, value = part.partition("=")
         key = key.strip()
@@ -143,12 +165,11 @@ def parse_source_arg(text: str) -> SourceSpec:
         if key == "task":
             task = value.strip()
         elif key == "recipe":
-            from studio.engine.recipe import Recipe
-
-            steps = tuple(Recipe.load(value).steps)
+            saved = Recipe.load(value)
+            steps, restored = tuple(saved.steps), restored_of(saved.restored)
         else:
             mapping.append((field_name(key), value))
-    return SourceSpec(path=path, task=task, mapping=tuple(mapping), steps=steps)
+    return SourceSpec(path=path, task=task, mapping=tuple(mapping), steps=steps, restored=restored)
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -253,6 +274,36 @@ class Combined:
     dataset: Dataset
     report: SchemaReport
     specs: tuple[SourceSpec, ...] = ()
+    offsets: tuple[int | None, ...] = ()
+    """Per spec: what its rows' ids are shifted by (None: the source is not used)."""
+
+    def locate(self, row_id: int) -> tuple[int, int] | None:
+        """(spec index, id in that source) of a combined row id; None when out of range."""
+        used = sorted((o, i) for i, o in enumerate(self.offsets) if o is not None)
+        for (start, index), after in zip(used, [*used[1:], None], strict=True):
+            if start <= row_id and (after is None or row_id < after[0]):
+                return index, row_id - start
+        return None
+
+
+def moved_ids(
+    old: Combined, new: Combined, new_index: dict[int, int]
+) -> Callable[[int], int | None]:
+    """Where a row id of `old` lands in `new`; `new_index` maps old spec positions to new ones
+    (a source left out: its rows are gone, None)."""
+
+    def move(row_id: int) -> int | None:
+        found = old.locate(row_id)
+        if found is None:
+            return None
+        index, local = found
+        target = new_index.get(index)
+        if target is None or target >= len(new.offsets):
+            return None
+        offset = new.offsets[target]
+        return None if offset is None else offset + local
+
+    return move
 
 
 # -- mapping -----------------------------------------------------------------------------------
@@ -453,13 +504,20 @@ def _source_root(dataset: Dataset) -> str:
     return os.path.commonpath(dataset.paths)
 
 
-def spec_of_dataset(dataset: Dataset, steps: tuple[Step, ...] = (), task: str = "") -> SourceSpec:
-    """The spec that reopens a (single-source) dataset with `steps` as its own recipe."""
+def spec_of_dataset(
+    dataset: Dataset,
+    steps: tuple[Step, ...] = (),
+    task: str = "",
+    restored: dict[int, tuple[int, ...]] | None = None,
+) -> SourceSpec:
+    """The spec that reopens a (single-source) dataset with `steps` (and the rows of theirs
+    put back, `restored`) as its own recipe."""
     return SourceSpec(
         path=_source_root(dataset),
         task=task,
         steps=tuple(steps),
         options=tuple(sorted(dataset.options.items())),
+        restored=restored_of({k: v for k, v in (restored or {}).items() if k < len(steps)}),
     )
 
 
@@ -476,7 +534,6 @@ def combine(
     their frame after the spec's steps already applied (the TUI's current workspace).
     """
     from studio.engine.io import load_dataset
-    from studio.engine.recipe import Recipe, run_recipe
 
     if not specs:
         raise StudioError("Name at least one source.")
@@ -509,7 +566,7 @@ def combine(
             if ready is not None:
                 lazy = ready[1].lazy()
             elif spec.steps:
-                lazy = run_recipe(dataset.frame, Recipe(steps=list(spec.steps)))[0].lazy()
+                lazy = run_recipe(dataset.frame, spec.recipe)[0].lazy()
             else:
                 lazy = dataset.frame
             schema = lazy.collect_schema()
@@ -544,8 +601,10 @@ def combine(
     with_system = common == "alpaca" and any("system" in p[3] for p in good)
     parts: list[pl.DataFrame] = []
     origins: list[Origin] = []
+    offsets: list[int | None] = []
     offset = 0
     for report, item in zip(reports, items, strict=True):
+        offsets.append(offset if item is not None else None)
         if item is None:
             continue
         spec, dataset, lazy, used = item
@@ -607,7 +666,7 @@ def combine(
         options={},
         combined={"sources": [s.to_json() for s in used_specs], "shape": shape},
     )
-    return Combined(dataset=dataset, report=schema_report, specs=used_specs)
+    return Combined(dataset=dataset, report=schema_report, specs=used_specs, offsets=tuple(offsets))
 
 
 def _empty_counts(part: pl.DataFrame, shape: str) -> dict[str, int]:

@@ -130,10 +130,11 @@ class Workspace:
         )
 
     # -- changes -------------------------------------------------------------------------
-    def apply(self, step: Step) -> StepResult:
-        """Apply a step to the current data; clears the redo list."""
+    def apply(self, step: Step, *, restore: tuple[int, ...] = ()) -> StepResult:
+        """Apply a step to the current data (putting back the rows `restore` names that it
+        removes, as a replayed recipe does); clears the redo list."""
         with self._lock:
-            result = self._push(step, ())
+            result = self._push(step, tuple(restore))
             self._redo.clear()
             self._changed()
             return result

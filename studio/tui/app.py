@@ -5,6 +5,7 @@ saves recipes, and routes every worker failure through one handler."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from studio.engine.errors import StudioError
@@ -63,6 +64,34 @@ def default_recipe_path(paths: list[str]) -> Path:
     return first.parent / f"{stem}.recipe.json"
 
 
+@dataclass
+class SourceEdit:
+    """One source of a combined workspace opened on its own to edit its recipe: the
+    combination (and its workspace) to return to, kept as they were."""
+
+    index: int
+    combined: Combined
+    workspace: Workspace
+    saved_generation: int | None
+    applied_at: int | None = None
+    """The edited workspace's generation when its recipe was sent to the rebuild."""
+
+    @property
+    def spec(self) -> SourceSpec:
+        return self.combined.specs[self.index]
+
+    @property
+    def task(self) -> str:
+        return self.spec.task_name
+
+    def banner(self) -> str:
+        n = len(self.combined.specs)
+        return (
+            f"editing source {self.task} ({self.index + 1} of {n}) · "
+            "F7 to return to the combined workspace"
+        )
+
+
 def one_line(error: BaseException, limit: int = 200) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     line = f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -99,12 +128,14 @@ class StudioApp(App[None]):
                 DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
             )
         self._sources: tuple[Workspace, Combined] | None = None
+        self._editing: SourceEdit | None = None
         self._saved_generation: int | None = None
         self._progress: dict[str, tuple[float, float]] = {}
         self._seen: dict[Worker, float] = {}
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield Static("", id="edit-banner")
         with TabbedContent(id="tabs"):
             for index, (tab_id, title, spec) in enumerate(PANES):
                 with TabPane(title, id=f"tab-{tab_id}"):
@@ -192,7 +223,9 @@ class StudioApp(App[None]):
             return "No dataset opened"
         n = len(ws.steps)
         parts = [ws.dataset.name, f"{ws.rows:,} rows", f"{n} step{'' if n == 1 else 's'}"]
-        if self.unsaved:
+        if self._editing is not None:
+            parts[0] = f"source {self._editing.task}: {parts[0]}"
+        elif self.unsaved:
             parts[-1] += " (unsaved)"
         if ws.dataset.problems:
             n = len(ws.dataset.problems)
@@ -271,7 +304,12 @@ class StudioApp(App[None]):
         self.call_from_thread(self._set_workspace, workspace, pending, when)
 
     def _set_workspace(
-        self, workspace: Workspace, pending: Recipe | None, when: str | None
+        self,
+        workspace: Workspace,
+        pending: Recipe | None,
+        when: str | None,
+        *,
+        announce: bool = True,
     ) -> None:
         self.workspace = workspace
         self.paths = list(workspace.dataset.paths)
@@ -279,7 +317,7 @@ class StudioApp(App[None]):
         self._workspace_ready()
         self._hold_in_memory(workspace)
         problems = workspace.dataset.problems
-        if problems:
+        if problems and announce:  # not again on a rebuild: the status line still counts them
             n = len(problems)
             self.notify(
                 f"{n:,} line{'' if n == 1 else 's'} could not be read; F3 lists them.",
@@ -364,6 +402,7 @@ class StudioApp(App[None]):
         if ws is None:
             return
         self._set_status(self._status_text())
+        self._show_editing()
         for pane in self._main_query(Pane):
             pane.notify_workspace_changed()  # hidden panes catch up when shown
         from studio.tui.screens.view import WorkspaceView
@@ -378,6 +417,7 @@ class StudioApp(App[None]):
 
         def opened(path: str | None) -> None:
             if path is not None:
+                self._editing = None
                 self.paths = [path]
                 self._set_status(f"Opening {path}…")
                 self.load(path)
@@ -388,7 +428,13 @@ class StudioApp(App[None]):
             if go:
                 self.push_screen(PickerScreen(self.start_folder), opened)
 
-        if self.unsaved:
+        if self._editing is not None:
+            self._confirm(
+                f"Open another file and leave the combined workspace and the edit of source "
+                f"{self._editing.task}?",
+                pick,
+            )
+        elif self.unsaved:
             self._confirm(f"Open another file and leave {self._unsaved_count()} unsaved?", pick)
         else:
             pick()
@@ -408,13 +454,27 @@ class StudioApp(App[None]):
         shape: str = "auto",
         replay: tuple[Step, ...] = (),
         prepared: dict | None = None,
+        *,
+        restored: dict[int, tuple[int, ...]] | None = None,
+        previous: Combined | None = None,
+        new_index: dict[int, int] | None = None,
+        title: str = "Sources combined",
     ) -> None:
-        """Combine the sources into one workspace (in a worker); replay `replay` on it."""
+        """Combine the sources into one workspace (in a worker); replay `replay` (with the rows
+        `restored` put back) on it. With `previous` (the combination the steps were made on)
+        and `new_index` (its spec positions -> positions in `specs`; default: the same), the
+        row ids the steps name follow their rows to the new combination."""
+        import polars as pl
+
         from studio.engine.sources import combine
 
         combined = combine(specs, shape=shape, prepared=prepared)
+        steps, back, notes = self._moved_steps(
+            replay, dict(restored or {}), previous, combined, new_index
+        )
         journal = Journal(combined.dataset.paths)
-        pending = journal.pending() if not replay else None
+        # a rebuild never offers an earlier session: the steps replayed are the ones to keep
+        pending = journal.pending() if previous is None and not replay else None
         when = None
         if pending is not None:
             try:
@@ -423,15 +483,66 @@ class StudioApp(App[None]):
                 when = "an earlier session"
         workspace = Workspace(combined.dataset, journal=journal)
         failed: str | None = None
-        for index, step in enumerate(replay):
+        for index, step in enumerate(steps):
+            if step is None:
+                continue
             try:
-                workspace.apply(step)
-            except StudioError as exc:
-                failed = f"Step {index + 1} ({step.describe()}) no longer applies: {exc}"
+                workspace.apply(step, restore=back.get(index, ()))
+            except (StudioError, pl.exceptions.PolarsError) as exc:
+                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                rest = len(steps) - index - 1
+                failed = f"Step {index + 1} ({step.describe()}) no longer applies: {text}" + (
+                    f" It and the {rest} step{'' if rest == 1 else 's'} after it were not replayed."
+                    if rest
+                    else " It was not replayed."
+                )
                 break
+        if notes:
+            failed = " ".join([*notes, *([failed] if failed else [])])
         if get_current_worker().is_cancelled:
             return
-        self.call_from_thread(self._set_sources, workspace, combined, pending, when, failed)
+        self.call_from_thread(
+            self._set_sources, workspace, combined, pending, when, failed, previous is None, title
+        )
+
+    @staticmethod
+    def _moved_steps(
+        replay: tuple[Step, ...],
+        restored: dict[int, tuple[int, ...]],
+        previous: Combined | None,
+        combined: Combined,
+        new_index: dict[int, int] | None,
+    ) -> tuple[list[Step | None], dict[int, tuple[int, ...]], list[str]]:
+        """The steps (and rows put back) with their row ids moved to `combined`'s ids; a step
+        left with none of the rows it named becomes None (not replayed, noted)."""
+        if previous is None:
+            return list(replay), restored, []
+        from studio.engine.sources import moved_ids
+
+        index_map = (
+            new_index if new_index is not None else {i: i for i in range(len(previous.specs))}
+        )
+        same = all(
+            j < len(combined.offsets) and previous.offsets[i] == combined.offsets[j]
+            for i, j in index_map.items()
+            if i < len(previous.offsets)
+        ) and len(index_map) == len(previous.specs)
+        if same:
+            return list(replay), restored, []
+        move = moved_ids(previous, combined, index_map)
+        steps: list[Step | None] = []
+        notes: list[str] = []
+        for index, step in enumerate(replay):
+            moved = step.with_row_ids(move)
+            if moved is None:
+                notes.append(
+                    f"Step {index + 1} ({step.describe()}) named only rows that are gone; left out."
+                )
+            steps.append(moved)
+        back = {
+            k: tuple(m for m in (move(i) for i in v) if m is not None) for k, v in restored.items()
+        }
+        return steps, {k: v for k, v in back.items() if v}, notes
 
     def _set_sources(
         self,
@@ -440,9 +551,28 @@ class StudioApp(App[None]):
         pending: Recipe | None,
         when: str | None,
         failed: str | None,
+        announce: bool = True,
+        title: str = "Sources combined",
     ) -> None:
+        before = self.sources_shown
+        if before is not None and len(combined.dataset.problems) > len(before.dataset.problems):
+            announce = True  # a source added brought its own
+        edit, current = self._editing, self.workspace
+        if (
+            edit is not None
+            and current is not None
+            and edit.applied_at is not None
+            and edit.applied_at != current.generation
+        ):
+            self.notify(
+                f"Source {edit.task} changed while its recipe was applied; those changes are "
+                "not in it (Enter in the Sources view edits it again).",
+                severity="warning",
+                markup=False,
+            )
         self._sources = (workspace, combined)
-        self._set_workspace(workspace, pending, when)
+        self._editing = None
+        self._set_workspace(workspace, pending, when, announce=announce)
         report = combined.report
         n = len(report.sources)
         mismatches = len(report.mismatches())
@@ -453,7 +583,7 @@ class StudioApp(App[None]):
                 if mismatches
                 else ""
             ),
-            title="Sources combined",
+            title=title,
             markup=False,
         )
         if failed:
@@ -463,6 +593,10 @@ class StudioApp(App[None]):
         """Pick a file, name its task, and add it as a source."""
         from studio.tui.screens.picker import PickerScreen
         from studio.tui.screens.prompt import PathPrompt
+
+        if self._editing is not None:
+            self._finish_editing_first("add a source")
+            return
 
         def named(path: str, task: str | None) -> None:
             if task is not None:
@@ -483,6 +617,9 @@ class StudioApp(App[None]):
         that source's own recipe); a combined one is rebuilt and its steps replayed."""
         from studio.engine.sources import SourceSpec, spec_of_dataset
 
+        if self._editing is not None:
+            self._finish_editing_first("add a source")
+            return
         new = SourceSpec(path=path, task=task)
         ws = self.workspace
         if ws is None:
@@ -490,7 +627,7 @@ class StudioApp(App[None]):
             return
         combined = self.sources
         if combined is None:
-            first = spec_of_dataset(ws.dataset, steps=tuple(ws.steps))
+            first = spec_of_dataset(ws.dataset, steps=tuple(ws.steps), restored=ws.restored)
             if ws.steps:
                 n = len(ws.steps)
                 self.notify(
@@ -501,8 +638,34 @@ class StudioApp(App[None]):
             self.load_sources([first, new], prepared={0: (ws.dataset, ws.frame)})
             return
         self._set_status(f"Adding {path}…")
+        self._rebuild([*combined.specs, new], self._common_shape(combined))
+
+    def _rebuild(
+        self,
+        specs: list[SourceSpec],
+        shape: str,
+        *,
+        prepared: dict | None = None,
+        new_index: dict[int, int] | None = None,
+        title: str = "Sources combined",
+    ) -> None:
+        """Combine `specs` again and replay the combined workspace's steps (and rows put back)
+        on it, their row ids following the rows (a source removed, or grown by its recipe)."""
+        edit = self._editing
+        if edit is not None:
+            combined, ws = edit.combined, edit.workspace
+        else:
+            combined, ws = self.sources, self.workspace
+        assert combined is not None and ws is not None
         self.load_sources(
-            [*combined.specs, new], self._common_shape(combined), replay=tuple(ws.steps)
+            specs,
+            shape,
+            replay=tuple(ws.steps),
+            prepared=prepared,
+            restored=ws.recipe().restored,
+            previous=combined,
+            new_index=new_index,
+            title=title,
         )
 
     def _common_shape(self, combined: Combined) -> str:
@@ -538,13 +701,195 @@ class StudioApp(App[None]):
             self.notify(str(exc), severity="error", title="Sources", markup=False)
             return
         specs[index] = spec
-        self.load_sources(specs, self._common_shape(combined), replay=tuple(ws.steps))
+        self._rebuild(specs, self._common_shape(combined))
 
     def set_common_shape(self, shape: str) -> None:
         combined, ws = self.sources, self.workspace
         if combined is None or ws is None:
             return
-        self.load_sources(list(combined.specs), shape, replay=tuple(ws.steps))
+        self._rebuild(list(combined.specs), shape)
+
+    def remove_source(self, index: int) -> None:
+        """Take source `index` out of the combination (at least one stays); rebuilds, and the
+        combined steps replay on the rows that are left."""
+        combined, ws = self.sources, self.workspace
+        if combined is None or ws is None or not 0 <= index < len(combined.specs):
+            return
+        if len(combined.specs) == 1:
+            self.notify(
+                "A combination keeps at least one source.", severity="warning", markup=False
+            )
+            return
+        specs = [s for i, s in enumerate(combined.specs) if i != index]
+        moved = {i: (i if i < index else i - 1) for i in range(len(combined.specs)) if i != index}
+        task = combined.specs[index].task_name
+        self._set_status(f"Removing source {task}…")
+        self._rebuild(
+            specs, self._common_shape(combined), new_index=moved, title=f"Source {task} removed"
+        )
+
+    # -- one source on its own: its recipe editor ---------------------------------------------
+    @property
+    def editing(self) -> SourceEdit | None:
+        """The source opened on its own to edit its recipe (None: not editing)."""
+        return self._editing
+
+    @property
+    def sources_shown(self) -> Combined | None:
+        """The combination the Sources view lists: the current one, or while a source is
+        edited, the one to return to."""
+        if self._editing is not None:
+            return self._editing.combined
+        return self.sources
+
+    def _show_editing(self) -> None:
+        edit = self._editing
+        if not self.screen_stack:
+            return
+        found = self._main_query("#edit-banner")
+        if not found:
+            return
+        banner = found.first(Static)
+        if edit is None:
+            banner.remove_class("-editing")
+            self.sub_title = ""
+            return
+        from rich.text import Text
+
+        banner.update(Text(edit.banner(), no_wrap=True, overflow="ellipsis"))
+        banner.add_class("-editing")
+        self.sub_title = edit.banner()
+
+    def _finish_editing_first(self, what: str) -> None:
+        assert self._editing is not None
+        self.notify(
+            f"Return to the combined workspace first to {what}: F7, then Enter applies the "
+            f"edit of source {self._editing.task} (d discards it).",
+            severity="warning",
+            markup=False,
+        )
+
+    def edit_source(self, index: int) -> None:
+        """Open source `index` on its own as the workspace, its own recipe replayed: every
+        pane then works on it alone until the edit is applied (`apply_source_edit`) or
+        discarded (`discard_source_edit`)."""
+        combined, ws = self.sources, self.workspace
+        if self._editing is not None:
+            self._finish_editing_first("edit another source")
+            return
+        if combined is None or ws is None:
+            self.notify("Add a source first: one dataset is its own recipe.", markup=False)
+            return
+        if not 0 <= index < len(combined.specs):
+            return
+        edit = SourceEdit(index, combined, ws, self._saved_generation)
+        self._set_status(f"Opening source {edit.task}…")
+        self._open_source(edit)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="load",
+        description="opening the source",
+    )
+    def _open_source(self, edit: SourceEdit) -> None:
+        spec = edit.spec
+        dataset = load_dataset(spec.path, **dict(spec.options))
+        # no journal: the edit belongs to the combination, not to the file opened alone
+        workspace = Workspace(dataset)
+        worker = get_current_worker()
+        context = RunContext(
+            on_progress=partial(self._post_progress, "opening the source"),
+            is_cancelled=lambda: worker.is_cancelled,
+        )
+        with running(context):
+            workspace.replay(spec.recipe)
+        if worker.is_cancelled:
+            return
+        self.call_from_thread(self._source_opened, edit, workspace)
+
+    def _source_opened(self, edit: SourceEdit, workspace: Workspace) -> None:
+        from studio.tui.screens.view import WorkspaceView
+
+        self._editing = edit
+        while isinstance(self.screen, WorkspaceView):
+            self.pop_screen()
+        self._set_workspace(workspace, None, None, announce=False)
+        n = len(workspace.steps)
+        recipe = (
+            f"its {n} step{'' if n == 1 else 's'} replayed: {workspace.rows:,} rows"
+            if n
+            else "no steps yet"
+        )
+        self.notify(
+            f"Source {edit.task} on its own: {workspace.dataset.rows:,} rows, {recipe}. "
+            "F7, then Enter, applies its recipe and returns.",
+            title="Editing a source",
+            markup=False,
+        )
+
+    def _edited_spec(self) -> SourceSpec:
+        from dataclasses import replace
+
+        from studio.engine.sources import restored_of
+
+        edit, ws = self._editing, self.workspace
+        assert edit is not None and ws is not None
+        return replace(edit.spec, steps=tuple(ws.steps), restored=restored_of(ws.recipe().restored))
+
+    def apply_source_edit(self) -> None:
+        """Write the edited recipe into the source's spec and rebuild the combination (in a
+        worker), replaying the combined steps made before the edit."""
+        edit, ws = self._editing, self.workspace
+        if edit is None or ws is None:
+            self.notify("No source is being edited (Enter in the Sources view opens one).")
+            return
+        spec = self._edited_spec()
+        if spec == edit.spec:
+            self._back_to_combined(edit)
+            self.notify(
+                f"The recipe of source {edit.task} is unchanged; back to the combined workspace.",
+                markup=False,
+            )
+            return
+        specs = list(edit.combined.specs)
+        specs[edit.index] = spec
+        edit.applied_at = ws.generation
+        n = len(spec.steps)
+        self._set_status(f"Applying the recipe of source {edit.task} ({n} steps)…")
+        self._rebuild(
+            specs,
+            self._common_shape(edit.combined),
+            prepared={edit.index: (ws.dataset, ws.frame)},
+            title=f"Recipe of source {edit.task} applied",
+        )
+
+    def discard_source_edit(self) -> None:
+        """Leave the edit: back to the combined workspace exactly as it was."""
+        edit = self._editing
+        if edit is None:
+            return
+        self._back_to_combined(edit)
+        self.notify(
+            f"Edit of source {edit.task} discarded; the combined workspace is as it was.",
+            markup=False,
+        )
+
+    def edit_changed(self) -> bool:
+        """Whether the source being edited has a recipe other than the one it was opened with."""
+        return self._editing is not None and self._edited_spec() != self._editing.spec
+
+    def _back_to_combined(self, edit: SourceEdit) -> None:
+        self._editing = None
+        self._sources = (edit.workspace, edit.combined)
+        self.workspace = edit.workspace
+        self.paths = list(edit.workspace.dataset.paths)
+        self._saved_generation = edit.saved_generation
+        self._workspace_ready()
+
+    def action_apply_source_edit(self) -> None:
+        self.apply_source_edit()
 
     def action_sources_view(self) -> None:
         from studio.tui.screens.sources import SourcesScreen
@@ -556,6 +901,9 @@ class StudioApp(App[None]):
         from studio.tui.screens.mixture import MixtureScreen
 
         if not self._has_workspace():
+            return
+        if self._editing is not None:
+            self._finish_editing_first("mix the tasks")
             return
         if not isinstance(self.screen, MixtureScreen):
             self._show_view(MixtureScreen)
@@ -796,6 +1144,28 @@ class StudioApp(App[None]):
         self.push_screen(ConfirmScreen(question), then)
 
     async def action_quit(self) -> None:
+        edit = self._editing
+        if edit is not None:
+            lost = []
+            if self.edit_changed():
+                lost.append(f"the edit of source {edit.task} not applied")
+            combined_ws = edit.workspace
+            if combined_ws.steps and combined_ws.generation != edit.saved_generation:
+                n = len(combined_ws.steps)
+                lost.append(f"{n} combined step{'' if n == 1 else 's'} not saved as a recipe")
+            if lost:
+                kept = (
+                    " The journal keeps the combined steps from before the edit for next time."
+                    if combined_ws.steps
+                    else ""
+                )
+                self._confirm(
+                    f"Quit with {' and '.join(lost)}?{kept}",
+                    lambda yes: self.exit() if yes else None,
+                )
+            else:
+                self.exit()
+            return
         if self.unsaved:
             self._confirm(
                 f"Quit with {self._unsaved_count()} not saved as a recipe? "
@@ -818,6 +1188,8 @@ class StudioApp(App[None]):
         if event.state == WorkerState.CANCELLED and event.worker.group == "load":
             if self.workspace is None:
                 self._set_status("Opening cancelled · ctrl+p → file: Open")
+            else:
+                self._set_status(self._status_text())
             return
         if event.state != WorkerState.ERROR:
             return
@@ -829,6 +1201,8 @@ class StudioApp(App[None]):
             self.notify(str(error), severity="error", title=title, markup=False, timeout=8)
             if event.worker.group == "load" and self.workspace is None:
                 self._set_status("Could not open the dataset · ctrl+p → file: Open")
+            elif event.worker.group == "load":
+                self._set_status(self._status_text())
         else:
             from studio.tui.screens.error import ErrorScreen
 

@@ -59,9 +59,10 @@ def focused_commands(app: StudioApp, screen: Screen | None) -> list[PaletteComma
         seen.add((id(active.node), binding.action))
         label = binding.description or binding.action
         keys = keymap.display_keys(app, key, binding.key_display)
+        named = keymap.palette_name(binding.id)
         out.append(
             PaletteCommand(
-                f"{_group_of(active.node, binding.id)}: {label}",
+                named or f"{_group_of(active.node, binding.id)}: {label}",
                 partial(app.run_action, binding.action, active.node),
                 f"{binding.tooltip or label}  ({keys})",
             )

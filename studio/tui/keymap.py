@@ -174,6 +174,13 @@ ACTIONS: list[Action] = [
         palette="file: Add source…",
     ),
     Action(
+        "app.apply_source_edit",
+        "apply_source_edit",
+        "Apply the recipe of the source being edited and return to the combined workspace",
+        "",
+        palette="sources: Apply this source's recipe and return",
+    ),
+    Action(
         "app.sources_view",
         "sources_view",
         "Show the sources: rows, shape, task, mapping, mismatches",
@@ -252,8 +259,51 @@ ACTIONS: list[Action] = [
         "shift+tab,h",
         "Prev step",
     ),
-    # -- Sources view
+    # -- Sources view (while a source is edited on its own, only the keep/apply/discard keys)
     Action("sources.close", "close", "Close the Sources view", "escape,f7", "Close", show=True),
+    Action(
+        "sources.keep_editing",
+        "keep_editing",
+        "Close the Sources view and keep editing the source",
+        "escape,f7",
+        "Keep editing",
+        show=True,
+    ),
+    Action(
+        "sources.edit",
+        "edit_source",
+        "Edit this source's recipe",
+        "enter",
+        "Edit recipe",
+        palette="sources: Edit this source's recipe",
+        show=True,
+        priority=True,
+    ),
+    Action(
+        "sources.apply_edit",
+        "apply_edit",
+        "Apply the edited recipe to its source and return to the combined workspace",
+        "enter",
+        "Apply & return",
+        show=True,
+        priority=True,
+    ),
+    Action(
+        "sources.discard_edit",
+        "discard_edit",
+        "Discard the edit and return to the combined workspace as it was",
+        "d",
+        "Discard edit",
+        show=True,
+    ),
+    Action(
+        "sources.remove",
+        "remove_source",
+        "Remove this source from the combination",
+        "x",
+        "Remove",
+        show=True,
+    ),
     Action("sources.add", "add_source", "Add a source", "a", "Add", show=True),
     Action("sources.task", "rename_task", "Rename the task of this source", "t", "Task", show=True),
     Action(
@@ -363,6 +413,14 @@ def bindings(where: str) -> list[Binding]:
 
 def palette_actions() -> Iterable[Action]:
     return (a for a in ACTIONS if a.palette)
+
+
+def palette_name(action_id: str | None) -> str | None:
+    """The palette name a screen's or pane's action asks for (else `"<where>: <label>"`)."""
+    for action in ACTIONS:
+        if action.id == action_id:
+            return action.palette
+    return None
 
 
 _SPECIAL_KEYS = {

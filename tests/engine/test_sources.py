@@ -191,3 +191,101 @@ def test_sharegpt_and_preference_map_onto_chat(tmp_path: Path) -> None:
         {"role": "assistant", "content": "good"},
     ]
     assert combined.report.sources[1].ignored == ("rejected",)
+
+
+# -- a source's own recipe: rows put back, ids that follow their rows ---------------------------
+
+
+@pytest.fixture
+def dupes(tmp_path: Path) -> dict[str, str]:
+    """qa with two pairs of exact duplicates (rows 1=4 and 2=5); summ plain."""
+    qa = write_jsonl(
+        tmp_path / "qa.jsonl",
+        [
+            {"question": q, "answer": a}
+            for q, a in [("q0", "a0"), ("q1", "a1"), ("q2", "a2"), ("q3", "a3")]
+            + [("q1", "a1"), ("q2", "a2"), ("q6", "a6")]
+        ],
+    )
+    summ = write_jsonl(
+        tmp_path / "summ.jsonl",
+        [{"instruction": f"sum {i}", "input": "doc", "output": "s"} for i in range(3)],
+    )
+    return {"qa": qa, "summ": summ}
+
+
+def test_spec_restored_round_trip() -> None:
+    from studio.engine.errors import RecipeError
+    from studio.engine.steps.dedup import DedupExact
+
+    spec = SourceSpec(
+        "a.jsonl",
+        "qa",
+        steps=(DedupExact(columns=("question",)), LengthFilter(column="q", min_len=2)),
+        restored=((0, (4, 5)),),
+    )
+    data = json.loads(json.dumps(spec.to_json()))
+    # the same shape as a recipe's `restored`
+    assert data["restored"] == {"0": [4, 5]}
+    assert (
+        data["restored"]
+        == Recipe(steps=list(spec.steps), restored={0: (4, 5)}).to_json()["restored"]
+    )
+    assert SourceSpec.from_json(data) == spec
+    assert spec.recipe.restored == {0: (4, 5)}
+    assert "restored" not in SourceSpec("a.jsonl").to_json()
+    with pytest.raises(RecipeError, match="source's 'restored'"):
+        SourceSpec.from_json({"path": "a.jsonl", "restored": {"x": [1]}})
+
+
+def test_combine_applies_restored_rows(dupes: dict[str, str], tmp_path: Path) -> None:
+    from studio.engine.io import load_dataset
+    from studio.engine.recipe import run_recipe
+    from studio.engine.steps.dedup import DedupExact
+
+    dedup = DedupExact(columns=("question",))
+    plain = combine([SourceSpec(dupes["qa"], "qa", steps=(dedup,)), SourceSpec(dupes["summ"])])
+    assert plain.report.sources[0].rows == 5  # the two later copies removed
+    spec = SourceSpec(dupes["qa"], "qa", steps=(dedup,), restored=((0, (4,)),))
+    combined = combine([spec, SourceSpec(dupes["summ"])])
+    qa = combined.dataset.frame.filter(pl.col("task") == "qa").collect()
+    # the same rows a workspace on the source alone shows after putting row 4 back
+    ws = Workspace(load_dataset(dupes["qa"]))
+    ws.apply(dedup)
+    ws.restore(0, [4])
+    alone, _ = run_recipe(load_dataset(dupes["qa"]).frame, spec.recipe)
+    assert qa[ID].to_list() == ws.frame.collect()[ID].to_list() == alone[ID].to_list()
+    assert qa[ID].to_list() == [0, 1, 2, 3, 4, 6]
+    assert qa["instruction"].to_list() == ["q0", "q1", "q2", "q3", "q1", "q6"]
+    # the combined recipe records it, and replays to the same rows
+    again = combine_recipe_source(json.loads(json.dumps(combined.dataset.recipe_source())))
+    assert again.dataset.frame.collect().equals(combined.dataset.frame.collect())
+    # a recipe=FILE source option carries the rows put back too
+    saved = tmp_path / "qa.recipe.json"
+    ws.recipe().save(saved)
+    parsed = parse_source_arg(f"{dupes['qa']}:task=qa,recipe={saved}")
+    assert parsed.steps == (dedup,) and parsed.restored == ((0, (4,)),)
+
+
+def test_ids_follow_their_rows_when_a_source_goes(dupes: dict[str, str]) -> None:
+    from studio.engine.sources import moved_ids
+    from studio.engine.steps.rows import DropRows, KeepRows
+
+    first = combine([SourceSpec(dupes["summ"], "s"), SourceSpec(dupes["qa"], "qa")])
+    assert first.offsets == (0, 3)
+    assert first.locate(0) == (0, 0) and first.locate(5) == (1, 2) and first.locate(99) == (1, 96)
+    second = combine([SourceSpec(dupes["qa"], "qa")])
+    move = moved_ids(first, second, {1: 0})
+    assert [move(i) for i in (0, 2, 3, 9)] == [None, None, 0, 6]
+    # a step keeps the rows it named that are still there, and goes when none are
+    drop = DropRows(ids=(1, 4, 5))
+    assert drop.with_row_ids(move) == DropRows(ids=(1, 2))
+    assert KeepRows(ids=(0, 1)).with_row_ids(move) is None
+    assert LengthFilter(column="q").with_row_ids(move) == LengthFilter(column="q")
+    before = first.dataset.frame.collect()
+    after = second.dataset.frame.collect()
+    for old in (4, 5, 9):
+        new = move(old)
+        assert new is not None
+        row_before = before.filter(pl.col(ID) == old).drop(ID).row(0)
+        assert after.filter(pl.col(ID) == new).drop(ID).row(0) == row_before

@@ -77,7 +77,8 @@ async def test_add_source_and_preview_mixture(files, tmp_path: Path) -> None:  #
         assert isinstance(app.screen, SourcesScreen)
         rows = table_rows(app.screen.query_one(DataTable))
         assert rows[0][0] == "qa" and rows[0][2] == "50"
-        assert "instruction←question" in rows[0][5]
+        assert "instruction←question" in rows[0][6]
+        assert rows[0][4] == "1 step"
         assert rows[1][0] == "summarize" and rows[1][2] == "13"
 
         # the mixture screen from the Sources view: preview before applying

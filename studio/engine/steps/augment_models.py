@@ -24,6 +24,7 @@ MODEL_METHODS = ("paraphrase", "backtranslate", "eda")
 @dataclass(frozen=True, slots=True)
 class AugmentModel(Step):
     scope = "global"
+    row_id_fields = ("only_ids",)
     method: str = "paraphrase"
     model: str = ""
     pivot_model: str = ""

@@ -9,6 +9,7 @@ states the columns it groups by in `group_keys()`), so recipes can later run dis
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 import polars as pl
@@ -59,6 +60,9 @@ class Step:
 
     name: ClassVar[str] = ""
     scope: ClassVar[Literal["row", "global"]] = "row"
+    row_id_fields: ClassVar[tuple[str, ...]] = ()
+    """Parameters holding row ids (`_id` values, an int or a tuple of ints), so they can follow
+    the rows when ids move (a source of a combined workspace removed or grown)."""
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         raise NotImplementedError
@@ -80,6 +84,28 @@ class Step:
 
     def validate(self, schema: pl.Schema) -> None:
         """Raise `StepError` when the step cannot run on a frame with this schema."""
+
+    def with_row_ids(self, move: Callable[[int], int | None]) -> Step | None:
+        """This step with the row ids it holds moved by `move` (None: that row is gone).
+
+        None when the step would lose every row it names: a step for rows that no longer
+        exist must not run (`rows.keep` with no ids would keep nothing)."""
+        if not self.row_id_fields:
+            return self
+        changes: dict[str, Any] = {}
+        for name in self.row_id_fields:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                moved = tuple(m for m in (move(int(v)) for v in value) if m is not None)  # type: ignore[arg-type]
+                if value and not moved:
+                    return None
+                changes[name] = moved
+            else:
+                one = move(int(value))
+                if one is None:
+                    return None
+                changes[name] = one
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     # -- JSON -----------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class TagRows(Step):
 
     An empty `tag` clears the label. Rows not listed keep theirs (null if never tagged)."""
 
+    row_id_fields = ("ids",)
     ids: tuple[int, ...] = ()
     tag: str = "review"
     column: str = TAG_COLUMN
@@ -66,6 +67,7 @@ class TagRows(Step):
 class EditCell(Step):
     """Set one cell: row `id`, `column`, from `old` to `new` (old kept for the record)."""
 
+    row_id_fields = ("id",)
     id: int = 0
     column: str = ""
     old: Any = None

@@ -22,6 +22,7 @@ from studio.engine.steps.base import Step, register, require_columns
 @dataclass(frozen=True, slots=True)
 class FewShotPack(Step):
     scope = "global"
+    row_id_fields = ("ids",)
     k: int = 4
     mode: str = "random"
     per_label: str = ""

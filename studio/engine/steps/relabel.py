@@ -6,7 +6,8 @@ row `ids[i]` goes from `old[i]` to `new[i]`; the old values are kept for the rec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -18,12 +19,26 @@ from studio.engine.steps.base import ID, Step, id_in, register, require_columns
 @register("edit.cells")
 @dataclass(frozen=True, slots=True)
 class EditCells(Step):
+    row_id_fields = ("ids",)
     column: str = ""
     ids: tuple[int, ...] = ()
     old: tuple[Any, ...] = ()
     new: tuple[Any, ...] = ()
     note: str = ""
     """Why (e.g. "likely label errors"), shown in the description."""
+
+    def with_row_ids(self, move: Callable[[int], int | None]) -> Step | None:
+        # `old` and `new` run parallel to `ids`: an edit of a row that is gone goes with it
+        kept = [(m, o, n) for m, o, n in zip(map(move, self.ids), self.old, self.new, strict=False)]
+        kept = [k for k in kept if k[0] is not None]
+        if self.ids and not kept:
+            return None
+        return replace(
+            self,
+            ids=tuple(int(k[0]) for k in kept),  # type: ignore[arg-type]
+            old=tuple(k[1] for k in kept),
+            new=tuple(k[2] for k in kept),
+        )
 
     def validate(self, schema: pl.Schema) -> None:
         require_columns(schema, self.column)

@@ -18,6 +18,7 @@ def _plural(n: int, word: str) -> str:
 class KeepRows(Step):
     """Keep only the rows whose `_id` is listed (the marked rows)."""
 
+    row_id_fields = ("ids",)
     ids: tuple[int, ...] = ()
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -32,6 +33,7 @@ class KeepRows(Step):
 class DropRows(Step):
     """Drop the rows whose `_id` is listed (the marked rows), with a reason."""
 
+    row_id_fields = ("ids",)
     ids: tuple[int, ...] = ()
     reason: str = "dropped by hand"
 

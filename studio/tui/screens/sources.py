@@ -1,9 +1,15 @@
 """The Sources view: every source of the workspace with its rows, detected shape, task name,
-mapping onto the common shape and mismatch report, plus a preview of its mapped rows.
+its own recipe, mapping onto the common shape and mismatch report, plus a preview of its
+mapped rows.
 
-Changes (add a source, rename a task, edit a mapping, switch the common shape) rebuild the
-combined workspace in a worker (`StudioApp.load_sources`); the steps applied so far are
-replayed on it.
+Changes (add or remove a source, rename a task, edit a mapping, switch the common shape)
+rebuild the combined workspace in a worker (`StudioApp.load_sources`); the steps applied so
+far are replayed on it.
+
+`Enter` opens the selected source on its own as the workspace, its own recipe replayed, to
+edit that recipe with every pane. While it is edited this view (F7) lists the combination to
+return to and offers only: `Enter` apply the edited recipe and return, `d` discard the edit and
+return, `Escape`/`F7` keep editing.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from studio.engine.sources import SHAPES, Combined, SourceReport
+from studio.engine.sources import SHAPES, Combined, SourceReport, SourceSpec
 from studio.engine.steps.base import ID
 from studio.tui import keymap
 from studio.tui.screens.view import WorkspaceView
@@ -49,6 +55,21 @@ def _short(value: object, limit: int = CELL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def recipe_lines(steps: list, restored: int = 0) -> list[str]:  # noqa: ANN001
+    """A source's own recipe, one numbered line per step (and how many rows were put back)."""
+    if not steps:
+        return ["  (none: its rows as loaded)"]
+    out = [f"  {i}. {_short(step.describe(), 70)}" for i, step in enumerate(steps, start=1)]
+    if restored:
+        out.append(f"  ({restored:,} row{'' if restored == 1 else 's'} put back)")
+    return out
+
+
+def recipe_count(spec: SourceSpec) -> str:
+    n = len(spec.steps)
+    return f"{n} step{'' if n == 1 else 's'}" if n else "-"
+
+
 def preview_lines(combined: Combined, task: str, rows: int = PREVIEW_ROWS) -> list[str]:
     """The first mapped rows of one task, one line per field."""
     frame = (
@@ -74,7 +95,7 @@ class SourcesScreen(WorkspaceView):
     def compose(self) -> ComposeResult:
         yield Static("Sources", classes="view-title", id="sources-title")
         table: DataTable = DataTable(id="sources-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("task", "file", "rows", "shape", "status", "mapping")
+        table.add_columns("task", "file", "rows", "shape", "recipe", "status", "mapping")
         yield table
         with VerticalScroll(id="sources-detail"):
             yield Static("", id="sources-report")
@@ -83,7 +104,28 @@ class SourcesScreen(WorkspaceView):
 
     @property
     def combined(self) -> Combined | None:
-        return getattr(self.app, "sources", None)
+        """The combination listed (while a source is edited: the one to return to)."""
+        return getattr(self.app, "sources_shown", None)
+
+    @property
+    def edit(self):  # noqa: ANN201
+        """The source being edited on its own (None: not editing)."""
+        return getattr(self.app, "editing", None)
+
+    # keys that change the combination wait until the edit is applied or discarded
+    _COMBINED_ONLY = frozenset(
+        {"close", "edit_source", "remove_source", "add_source", "rename_task", "edit_mapping"}
+        | {"cycle_shape", "open_mixture"}
+    )
+    _EDIT_ONLY = frozenset({"keep_editing", "apply_edit", "discard_edit"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        editing = self.edit is not None
+        if action in self._EDIT_ONLY:
+            return editing
+        if action in self._COMBINED_ONLY:
+            return not editing
+        return True
 
     def selected(self) -> int:
         return max(self.query_one(DataTable).cursor_row, 0)
@@ -94,10 +136,20 @@ class SourcesScreen(WorkspaceView):
         table.clear()
         ws = self.workspace
         combined = self.combined
+        edit = self.edit
         title = "Sources"
         hint = "a adds a source · m opens the mixture · Esc closes"
         if ws is None:
             title += " · no dataset opened"
+        elif combined is not None and edit is not None:
+            self._list(combined)
+            n = len(ws.steps)
+            title += f" · editing {edit.task} ({edit.index + 1} of {len(combined.specs)})"
+            hint = (
+                f"Enter applies {edit.task}'s recipe ({n} step{'' if n == 1 else 's'}) and "
+                "returns to the combined workspace · d discards the edit · Esc keeps editing"
+            )
+            keep = edit.index
         elif combined is None:
             ds = ws.dataset
             table.add_row(
@@ -105,6 +157,7 @@ class SourcesScreen(WorkspaceView):
                 Text(ds.name),
                 Text(f"{ws.rows:,}"),
                 Text(ds.shape.kind),
+                Text("-"),
                 Text("ok"),
                 Text("(one dataset: no mapping)"),
             )
@@ -112,20 +165,16 @@ class SourcesScreen(WorkspaceView):
             hint = "a adds a source: the data is then mapped onto a common shape with a task column"
         else:
             report = combined.report
-            for src in report.sources:
-                table.add_row(
-                    Text(src.task),
-                    Text(src.name),
-                    Text(f"{src.rows:,}"),
-                    Text(src.kind),
-                    Text(status_text(src), style="" if status_text(src) == "ok" else "bold"),
-                    Text(_short(mapping_text(src), 40)),
-                )
+            self._list(combined)
             n = len(report.sources)
             title += (
-                f" · {n} sources · common shape {report.shape} · {combined.dataset.rows:,} rows"
+                f" · {n} source{'' if n == 1 else 's'} · common shape {report.shape} · "
+                f"{combined.dataset.rows:,} rows"
             )
-            hint = "a add · t task name · e mapping · s common shape · m mixture · Esc closes"
+            hint = (
+                "Enter edits the selected source's recipe on its own · x removes it · a add · "
+                "t task name · e mapping · s common shape · m mixture · Esc closes"
+            )
         self.query_one("#sources-title", Static).update(
             Text(title, no_wrap=True, overflow="ellipsis")
         )
@@ -133,6 +182,25 @@ class SourcesScreen(WorkspaceView):
         if table.row_count:
             table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
         self._show_detail()
+        self.refresh_bindings()  # the keys differ while a source is edited
+
+    def _list(self, combined: Combined) -> None:
+        table = self.query_one(DataTable)
+        edit = self.edit
+        for index, src in enumerate(combined.report.sources):
+            spec = combined.specs[index] if index < len(combined.specs) else None
+            status = status_text(src)
+            if edit is not None and index == edit.index:
+                status = "editing"
+            table.add_row(
+                Text(src.task),
+                Text(src.name),
+                Text(f"{src.rows:,}"),
+                Text(src.kind),
+                Text(recipe_count(spec) if spec is not None else "-"),
+                Text(status, style="" if status == "ok" else "bold"),
+                Text(_short(mapping_text(src), 40)),
+            )
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
@@ -150,10 +218,21 @@ class SourcesScreen(WorkspaceView):
         if not sources:
             detail.update(Text(""))
             return
-        src = sources[min(self.selected(), len(sources) - 1)]
+        index = min(self.selected(), len(sources) - 1)
+        src = sources[index]
         text = Text()
         text.append(f"common shape {combined.report.shape}\n", style="bold")
         for line in src.lines():
+            text.append(line + "\n")
+        edit, ws = self.edit, self.workspace
+        if edit is not None and index == edit.index and ws is not None:
+            steps, restored = list(ws.steps), ws.recipe().restored
+            text.append(f"recipe of {src.task}, being edited (Enter applies it):\n", style="bold")
+        else:
+            spec = combined.specs[index]
+            steps, restored = list(spec.steps), spec.recipe.restored
+            text.append(f"recipe of {src.task}:\n", style="bold")
+        for line in recipe_lines(steps, sum(len(v) for v in restored.values())):
             text.append(line + "\n")
         if src.ok:
             text.append("mapped rows:\n", style="bold")
@@ -162,6 +241,68 @@ class SourcesScreen(WorkspaceView):
         detail.update(text)
 
     # -- actions ---------------------------------------------------------------------------
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        # Enter on the table (the screen's priority binding normally takes it first)
+        event.stop()
+        if self.edit is not None:
+            self.action_apply_edit()
+        else:
+            self.action_edit_source()
+
+    def action_edit_source(self) -> None:
+        combined = self.combined
+        if combined is None:
+            self.notify(
+                "One dataset is open: its recipe is the workspace's. Add a source to combine.",
+                markup=False,
+            )
+            return
+        self.app.edit_source(self.selected())  # type: ignore[attr-defined]
+
+    def action_keep_editing(self) -> None:
+        self.dismiss(None)
+
+    def action_apply_edit(self) -> None:
+        self.app.apply_source_edit()  # type: ignore[attr-defined]
+
+    def action_discard_edit(self) -> None:
+        from studio.tui.screens.confirm import ConfirmScreen
+
+        edit = self.edit
+        if edit is None:
+            return
+        if not self.app.edit_changed():  # type: ignore[attr-defined]
+            self.app.discard_source_edit()  # type: ignore[attr-defined]
+            return
+        self.app.push_screen(
+            ConfirmScreen(f"Discard the edit of source {edit.task}? Its recipe stays as it was."),
+            lambda yes: self.app.discard_source_edit() if yes else None,  # type: ignore[attr-defined]
+        )
+
+    def action_remove_source(self) -> None:
+        from studio.tui.screens.confirm import ConfirmScreen
+
+        combined = self.combined
+        if combined is None:
+            self.notify("One dataset is open: there is no source to remove.", markup=False)
+            return
+        index = self.selected()
+        if len(combined.specs) == 1:
+            self.notify(
+                "A combination keeps at least one source.", severity="warning", markup=False
+            )
+            return
+        spec = combined.specs[index]
+        rows = combined.report.sources[index].rows
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Remove source {spec.task_name} ({rows:,} rows) from the combination? "
+                "The combined steps replay on the other sources."
+            ),
+            lambda yes: self.app.remove_source(index) if yes else None,  # type: ignore[attr-defined]
+        )
+
     def action_add_source(self) -> None:
         self.app.action_add_source()  # type: ignore[attr-defined]
 
