@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from studio.engine.dedup import text as text_module
 from studio.engine.dedup.clusters import labels_from_keys, labels_from_pairs
 from studio.engine.dedup.exact import normalized_keys, reference_normalized_keys
+from studio.engine.dedup.minhash import _densify
 from studio.engine.dedup.text import (
     Normalization,
     _byte_weights,
@@ -132,6 +133,34 @@ def test_ascii_byte_pass_equals_the_written_out_rule(texts: list[str]) -> None:
         assert got == [ascii_reference(t, options) for t in texts], options
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", " ", "  ", "- ", "*", '"', "\t\n", " " * 9, ".,;!?" * 5]),
+            st.text(alphabet=ALPHABET, max_size=12),
+            st.sampled_from(["", ".", " .", "!!\n", " " * 11]),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from([1, 5, 64, 1 << 22]),
+)
+def test_byte_pass_equals_the_written_out_rule_at_row_edges(
+    parts: list[tuple[str, str, str]], budget: int
+) -> None:
+    # separator runs at the start and end of rows (longer than the vectorised look-ahead),
+    # rows of separators only, non-ASCII rows, chunks of a few bytes: the written-out rule
+    # applied after the Unicode pass
+    texts = [a + b + c for a, b, c in parts] + ["", " " * 40, " " * 30 + "x" + " " * 30]
+    series = pl.Series(texts, dtype=pl.String)
+    chunks = text_module._doc_chunks
+    with mock.patch.object(text_module, "_doc_chunks", lambda offsets: chunks(offsets, budget)):
+        for options in OPTIONS:
+            unicode = text_module._unicode_pass(series, options).to_list()
+            got = normalize(series, options).to_list()
+            assert got == [ascii_reference(t, options) for t in unicode], options
+
+
 def per_byte_cheap_keys(texts: list[str | None], options: Normalization) -> list[int]:
     """The plain definition of `cheap_keys`: the wrapping sum of each byte's weight."""
     weights = [int(w) for w in _byte_weights(options)]
@@ -218,3 +247,30 @@ def test_run_parallel_keeps_order_and_raises() -> None:
         assert str(exc) == "three"
     else:
         raise AssertionError("the error did not reach the caller")
+
+
+def plain_densify(sig: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """Each empty bin takes the next filled bin, circularly, plus the distance times a step."""
+    k, n = sig.shape
+    out = sig.copy()
+    for c in range(n):
+        full = [j for j in range(k) if filled[j, c]]
+        if not full:
+            continue
+        for j in range(k):
+            if not filled[j, c]:
+                d = next((f - j for f in full if f > j), full[0] + k - j)
+                out[j, c] = (int(sig[(j + d) % k, c]) + d * 0x9E3779B1) % 2**32
+    return out
+
+
+def test_densify_equals_the_plain_rule() -> None:
+    rng = np.random.default_rng(5)
+    for k in (2, 3, 16, 64):
+        for share in (0.0, 0.05, 0.5, 1.0):
+            filled = rng.random((k, 60)) < share
+            sig = rng.integers(0, 2**32 - 1, (k, 60), dtype=np.uint32)
+            sig[~filled] = np.uint32(0xFFFFFFFF)
+            got = _densify(sig, filled, k)
+            assert got.dtype == np.uint32
+            assert np.array_equal(got, plain_densify(sig, filled)), (k, share)

@@ -175,19 +175,31 @@ def signatures(norm: pl.Series, config: MinHashConfig) -> tuple[np.ndarray, np.n
     return sig, has
 
 
+DENSIFY_STEP = np.uint32(0x9E3779B1)
+
+
 def _densify(sig: np.ndarray, filled: np.ndarray, k: int) -> np.ndarray:
-    """Empty bins take the next filled bin (circularly) plus a distance-dependent offset."""
-    big = np.int16(2 * k + 1)
-    ar = np.arange(k, dtype=np.int16)[:, None]
-    idx = np.where(filled, ar, big)
-    nxt = np.minimum.accumulate(idx[::-1], axis=0)[::-1]
-    first = idx.min(axis=0)
-    nxt = np.where(nxt < big, nxt, first + np.int16(k))
-    ok = first < big
-    dist = (nxt - ar).astype(np.uint32)
-    src = np.where(ok, nxt % np.int16(k), ar).astype(np.intp)
-    borrowed = np.take_along_axis(sig, src, axis=0) + dist * np.uint32(0x9E3779B1)
-    return np.where(filled | ~ok, sig, borrowed)
+    """Empty bins take the next filled bin (circularly) plus a distance-dependent offset:
+    bin j empty, next filled bin j + d (mod k) -> sig[j + d] + d * DENSIFY_STEP (mod 2**32).
+
+    Computed as a recurrence from the last bin down, one contiguous row of bins at a time:
+    an empty bin is its successor's value plus one step, and the successor of the last bin is
+    the first filled bin seen one turn later (its value plus its index in steps). Rows without
+    any shingle keep their empty bins."""
+    n = sig.shape[1]
+    out = np.empty_like(sig)
+    first = np.argmax(filled, axis=0)
+    columns = np.arange(n)
+    nxt = sig[first, columns] + first.astype(np.uint32) * DENSIFY_STEP
+    keep = np.negative(filled, dtype=np.uint32)  # all ones where a bin is filled
+    for j in range(k - 1, -1, -1):
+        nxt += DENSIFY_STEP
+        nxt ^= (nxt ^ sig[j]) & keep[j]  # a filled bin keeps its own value
+        out[j] = nxt
+    has = filled[first, columns]
+    if not has.all():
+        out[:, ~has] = sig[:, ~has]
+    return out
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:

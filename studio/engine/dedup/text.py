@@ -169,7 +169,6 @@ def normalize(series: pl.Series, options: Normalization | None = None) -> pl.Ser
         return series.rename("key")
     out_parts: list[np.ndarray] = []
     counts = np.zeros(len(offsets) - 1, dtype=np.int64)
-    collapse = options.whitespace
     for i0, i1 in _doc_chunks(offsets):
         lo, hi = int(offsets[i0]), int(offsets[i1])
         b = data[lo:hi]
@@ -177,51 +176,87 @@ def normalize(series: pl.Series, options: Normalization | None = None) -> pl.Ser
             upper = (b - np.uint8(65)) < np.uint8(26)
             b = b + (upper.view(np.uint8) << np.uint8(5))
         starts = offsets[i0:i1] - lo
-        if collapse:
-            if options.punctuation and options.case:
-                # lowered ASCII: everything below DEL but digits and lowercase letters
-                sep = (
-                    (b < np.uint8(127))
-                    & ((b - np.uint8(48)) >= np.uint8(10))
-                    & ((b - np.uint8(97)) >= np.uint8(26))
-                )
-            else:
-                sep = b <= np.uint8(32)
-                if options.punctuation:
-                    sep |= _is_punct(b, lowered=options.case)
-            prev = np.empty_like(sep)
-            if len(sep):
-                prev[0] = True
-                prev[1:] = sep[:-1]
-                nonempty = starts[starts < len(sep)]
-                prev[nonempty] = True
-            keep = ~(sep & prev)
-            b = np.where(sep, np.uint8(32), b)
+        ends = offsets[i0 + 1 : i1 + 1] - lo
+        if options.whitespace:
+            sep = _separators(b, options)
+            keep = _one_space_per_run(sep, starts, ends)
+            # separators become a space: b - (b - 32) * sep, without a select
+            b = b - (b - np.uint8(32)) * sep.view(np.uint8)
         elif options.punctuation:
             keep = ~_is_punct(b, lowered=options.case)
         else:
             keep = np.ones(len(b), dtype=bool)
         kept = b[keep]
-        ends = offsets[i0 + 1 : i1 + 1] - lo
         # kept bytes per row (a padding byte makes every start a valid reduceat index)
         padded = np.zeros(len(keep) + 1, dtype=np.uint8)
         padded[:-1] = keep
-        chunk_counts = np.add.reduceat(padded, starts, dtype=np.int64)
+        wide = np.int32 if len(keep) < 2**31 else np.int64
+        chunk_counts = np.add.reduceat(padded, starts, dtype=wide)
         chunk_counts[ends == starts] = 0
-        if collapse and len(kept):
-            # a single trailing space may remain when the row ended with separators
-            local_end = np.cumsum(chunk_counts)
-            trailing = (chunk_counts > 0) & (kept[np.maximum(local_end - 1, 0)] == 32)
-            if trailing.any():
-                mask = np.ones(len(kept), dtype=bool)
-                mask[local_end[trailing] - 1] = False
-                kept = kept[mask]
-                chunk_counts = chunk_counts - trailing
         counts[i0:i1] = chunk_counts
         out_parts.append(kept)
     new_data = np.concatenate(out_parts) if out_parts else np.zeros(0, dtype=np.uint8)
     new_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     return from_buffers(new_data, new_offsets, "key")
+
+
+def _separators(b: np.ndarray, options: Normalization) -> np.ndarray:
+    """Bytes the whitespace collapsing folds into one space (whitespace and control bytes, and
+    punctuation when that is ignored too); `b` is already lowercased when case is ignored."""
+    if options.punctuation and options.case:
+        # lowered ASCII: everything below DEL but digits and lowercase letters
+        return (
+            (b < np.uint8(127))
+            & ((b - np.uint8(48)) >= np.uint8(10))
+            & ((b - np.uint8(97)) >= np.uint8(26))
+        )
+    sep = b <= np.uint8(32)
+    if options.punctuation:
+        sep |= _is_punct(b, lowered=options.case)
+    return sep
+
+
+def _one_space_per_run(sep: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which bytes stay when every run of separators inside a row becomes one space and runs
+    at a row's start or end vanish.
+
+    Each run keeps its last byte when a kept byte follows it in the row (so a run at the end
+    of a row, the common case of a closing full stop, is dropped with no second pass); a run at
+    the start of a row then still keeps its last byte, which is dropped afterwards (rare)."""
+    n = len(sep)
+    keep = np.empty(n, dtype=bool)
+    if n == 0:
+        return keep
+    nonempty = ends > starts
+    # keep = ~(sep & next_is_sep), where a row's end counts as a separator
+    keep[:-1] = sep[1:]
+    keep[ends[nonempty] - 1] = True
+    keep &= sep
+    np.logical_not(keep, out=keep)
+    rows = np.flatnonzero(nonempty & sep[np.minimum(starts, n - 1)])
+    if len(rows):
+        _drop_leading_space(keep, sep, starts[rows], ends[rows])
+    return keep
+
+
+def _drop_leading_space(
+    keep: np.ndarray, sep: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> None:
+    """Rows that start with separators: drop the byte kept for that first run (the one before
+    the row's first other byte; a row of separators only kept none)."""
+    pos = starts.copy()
+    for _ in range(8):  # short runs (a quote, a bullet and a space) resolve in a few steps
+        inside = pos < ends
+        pos[inside] += sep[pos[inside]]
+        more = (pos < ends) & sep[np.minimum(pos, len(sep) - 1)]
+        if not more.any():
+            break
+    else:
+        for r in np.flatnonzero((pos < ends) & sep[np.minimum(pos, len(sep) - 1)]).tolist():
+            run = sep[pos[r] : ends[r]]
+            pos[r] += int(np.argmin(run)) if not run.all() else len(run)
+    found = pos < ends
+    keep[pos[found] - 1] = False
 
 
 @lru_cache(maxsize=16)
