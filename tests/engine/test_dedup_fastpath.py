@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from studio.engine.dedup import text as text_module
 from studio.engine.dedup.clusters import labels_from_keys, labels_from_pairs
 from studio.engine.dedup.exact import normalized_keys, reference_normalized_keys
-from studio.engine.dedup.minhash import _densify
+from studio.engine.dedup.minhash import _densify, candidate_pairs
 from studio.engine.dedup.text import (
     Normalization,
     _byte_weights,
@@ -274,3 +274,28 @@ def test_densify_equals_the_plain_rule() -> None:
             got = _densify(sig, filled, k)
             assert got.dtype == np.uint32
             assert np.array_equal(got, plain_densify(sig, filled)), (k, share)
+
+
+def plain_candidate_pairs(keys: np.ndarray, active: np.ndarray) -> set[tuple[int, int]]:
+    """Every row sharing a key (any band, active rows only) is paired with the row that holds
+    the key first, in (band, row) order."""
+    first: dict[int, int] = {}
+    pairs = set()
+    for band in range(keys.shape[0]):
+        for row in np.flatnonzero(active).tolist():
+            head = first.setdefault(int(keys[band, row]), row)
+            if head != row:
+                pairs.add((min(head, row), max(head, row)))
+    return pairs
+
+
+def test_candidate_pairs_equal_the_plain_rule() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        bands, n = int(rng.integers(1, 6)), int(rng.integers(0, 50))
+        keys = rng.integers(0, int(rng.integers(1, 80)), (bands, n)).astype(np.uint64)
+        active = rng.random(n) < 0.8
+        left, right = candidate_pairs(keys, active)
+        assert np.all(left < right)
+        got = list(zip(left.tolist(), right.tolist(), strict=True))
+        assert got == sorted(plain_candidate_pairs(keys, active))

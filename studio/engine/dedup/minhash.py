@@ -218,10 +218,11 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def candidate_pairs(keys: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unique (left < right) position pairs sharing at least one band key.
 
-    Band keys are seeded per band, so all bands go through one hash-based `is_duplicated`
-    (polars, all cores); only the few shared keys are sorted into groups, each member paired
-    with its group's first row. (Equal keys across bands are possible but rare: they only add
-    a candidate that verification rejects.)"""
+    Band keys are seeded per band, so all bands are grouped together: one sort of every key
+    (numpy's vectorised sort; a hash-based `is_duplicated` costs twice its CPU), then each key
+    shared by several rows pairs its members with the one of smallest (band, row) index.
+    (Equal keys across bands are possible but rare: they only add a candidate that
+    verification rejects.)"""
     positions = np.flatnonzero(active)
     m = len(positions)
     empty = np.zeros(0, dtype=np.int64)
@@ -229,17 +230,22 @@ def candidate_pairs(keys: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, n
         return empty, empty
     sub = keys if m == keys.shape[1] else keys[:, positions]
     flat = sub.reshape(-1)
-    shared = np.flatnonzero(pl.Series(flat).is_duplicated().to_numpy())
-    if len(shared) == 0:
+    order = np.argsort(flat)
+    sk = flat[order]
+    same = sk[1:] == sk[:-1]
+    shared = np.zeros(len(sk), dtype=bool)
+    shared[1:] = same
+    shared[:-1] |= same
+    at = np.flatnonzero(shared)  # members of groups of equal keys, group after group
+    if len(at) == 0:
         return empty, empty
-    col, where = flat[shared], positions[shared % m]
-    order = np.argsort(col, kind="stable")
-    sk = col[order]
-    new = np.ones(len(sk), dtype=bool)
-    new[1:] = sk[1:] != sk[:-1]
-    head = np.maximum.accumulate(np.where(new, np.arange(len(sk)), 0))
-    member = ~new
-    left, right = where[order[head[member]]], where[order[member]]
+    index = order[at]  # their (band, row) index into `flat`
+    new = np.ones(len(at), dtype=bool)
+    new[1:] = ~same[at[1:] - 1]
+    starts = np.flatnonzero(new)
+    head = np.minimum.reduceat(index, starts)[np.cumsum(new) - 1]
+    member = index != head
+    left, right = positions[head[member] % m], positions[index[member] % m]
     distinct = left != right
     left, right = left[distinct], right[distinct]
     lo, hi = np.minimum(left, right), np.maximum(left, right)
