@@ -208,17 +208,21 @@ def sample_mixture(
     repeated = multiplicity > 0
     idx = np.repeat(np.arange(int(repeated.sum())), multiplicity[repeated])
     start = int(df[ID].max() or 0) + 1 if df.height else 0  # type: ignore[arg-type]
-    if COPY_OF in df.columns:
-        df = df.with_columns(pl.col(COPY_OF).cast(pl.UInt64))
-        out = out.with_columns(pl.col(COPY_OF).cast(pl.UInt64))
-    else:
-        df = df.with_columns(pl.lit(None, dtype=pl.UInt64).alias(COPY_OF))
-        out = out.with_columns(pl.lit(None, dtype=pl.UInt64).alias(COPY_OF))
-    copies = take_rows(df.filter(pl.Series(repeated)), idx).with_columns(
+    out = _with_copy_of(out)
+    # only the repeated rows get the column before the gather (on the whole frame it would
+    # rebuild every column for nothing)
+    copies = take_rows(_with_copy_of(df.filter(pl.Series(repeated))), idx).with_columns(
         pl.coalesce(COPY_OF, ID).alias(COPY_OF),
         pl.Series(ID, np.arange(start, start + len(idx), dtype=np.uint64)),
     )
     return pl.concat([out, copies.select(out.columns)])
+
+
+def _with_copy_of(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with a UInt64 `copy_of` column (null when it had none)."""
+    if COPY_OF in frame.columns:
+        return frame.with_columns(pl.col(COPY_OF).cast(pl.UInt64))
+    return frame.with_columns(pl.lit(None, dtype=pl.UInt64).alias(COPY_OF))
 
 
 # -- preview -----------------------------------------------------------------------------------

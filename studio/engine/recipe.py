@@ -125,7 +125,9 @@ def apply_step(
     if rows_in is None:
         rows_in = before.select(pl.len()).collect().item()
     reasons = step.removal_reasons(before)
-    gone = before.select(ID).join(after.lazy().select(ID), on=ID, how="anti")
+    # rows of `before` whose id is not in `after`, in their order (a hash-set filter: a fifth
+    # of the CPU of the equivalent anti join)
+    gone = before.select(ID).filter(~pl.col(ID).is_in(after.get_column(ID).implode()))
     if reasons is not None:
         removed = gone.join(reasons, on=ID, how="left").with_columns(
             pl.col("reason").fill_null(step.describe())

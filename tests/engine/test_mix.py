@@ -151,6 +151,32 @@ def test_seeded_and_repeats_marked() -> None:
     assert copies[ID].min() > df[ID].max()
 
 
+def test_mixture_is_kept_rows_then_copies_and_removed_rows_in_order() -> None:
+    # the plain definition: the kept originals in input order, then copies equal to their
+    # original in every column but `_id` and `copy_of`; removed rows are the input rows missing
+    # from the output, in input order; a second mix points copies of copies at the original
+    df = frame_of(SIZES)
+    counts = (("big", 50), ("mid", 1_000), ("small", 130), ("tiny", 17))
+    out, result = apply_step(df.lazy(), MixTasks(rule="counts", counts=counts, max_repeat=5))
+    originals = out.filter(pl.col("copy_of").is_null())
+    assert out.head(originals.height).equals(originals)
+    assert originals[ID].to_list() == sorted(originals[ID].to_list())
+    copies = out.filter(pl.col("copy_of").is_not_null()).join(
+        df, left_on="copy_of", right_on=ID, suffix="_source"
+    )
+    assert copies.height == out.height - originals.height == 30 + 10
+    for column in ("instruction", "output", "task"):
+        assert copies[column].to_list() == copies[f"{column}_source"].to_list()
+    kept = set(out[ID].to_list())
+    assert result.removed[ID].to_list() == [i for i in df[ID].to_list() if i not in kept]
+    assert result.removed.height == 10_000 - 50
+
+    again, _ = apply_step(out.lazy(), MixTasks(rule="counts", counts=(("tiny", 40),), max_repeat=9))
+    assert again.schema["copy_of"] == pl.UInt64
+    tiny_ids = set(df.filter(pl.col("task") == "tiny")[ID].to_list())
+    assert set(again.filter(pl.col("copy_of").is_not_null())["copy_of"].to_list()) <= tiny_ids
+
+
 def test_json_round_trip() -> None:
     step = MixTasks(rule="percent", weights=(("a", 0.5), ("b", 0.5)), total=10, seed=2)
     assert Step.from_json(step.to_json()) == step
