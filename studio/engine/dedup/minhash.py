@@ -128,8 +128,8 @@ def _word_shingles(norm: pl.Series, ngram: int, seed: int) -> tuple[np.ndarray, 
         rows, out = row_of[:m][full], h[full]
     else:
         rows, out = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
-    short = lens[row_of] < n  # rows with fewer than n words: their words are the shingles
-    if short.any():
+    if ((lens > 0) & (lens < n)).any():  # rows with fewer than n words: their words count
+        short = lens[row_of] < n
         rows = np.concatenate([rows, row_of[short]])
         out = np.concatenate([out, hashes[short]])
     return rows, out
@@ -163,7 +163,9 @@ def signatures(norm: pl.Series, config: MinHashConfig) -> tuple[np.ndarray, np.n
     else:
         rows, hashes = _word_shingles(norm, max(config.ngram, 1), config.seed)
     hv = _mix(hashes ^ U64(config.seed * 0x9E3779B97F4A7C15 % (1 << 64)))
-    bins = ((hv >> U64(32)) % U64(k)).astype(np.int64)
+    top = hv >> U64(32)
+    # the bin is the top half modulo k (a mask when k is a power of two: same values)
+    bins = (top & U64(k - 1) if k & (k - 1) == 0 else top % U64(k)).astype(np.int64)
     vals = (hv & MASK32).astype(np.uint32)
     sig = np.full(k * n, EMPTY, dtype=np.uint32)
     np.minimum.at(sig, bins * n + rows, vals)
