@@ -184,16 +184,17 @@ def _densify(sig: np.ndarray, filled: np.ndarray, k: int) -> np.ndarray:
     """Empty bins take the next filled bin (circularly) plus a distance-dependent offset:
     bin j empty, next filled bin j + d (mod k) -> sig[j + d] + d * DENSIFY_STEP (mod 2**32).
 
-    Computed as a recurrence from the last bin down, one contiguous row of bins at a time:
-    an empty bin is its successor's value plus one step, and the successor of the last bin is
-    the first filled bin seen one turn later (its value plus its index in steps). Rows without
-    any shingle keep their empty bins."""
+    Computed as a recurrence from the last bin down (one contiguous bin across all texts at a
+    time): an empty bin is its successor's value plus one step, and the successor of the last
+    bin is the first filled bin seen one turn later (its value plus its index in steps). Texts
+    without any shingle (no filled bin) keep their empty bins."""
     n = sig.shape[1]
     out = np.empty_like(sig)
     first = np.argmax(filled, axis=0)
     columns = np.arange(n)
     nxt = sig[first, columns] + first.astype(np.uint32) * DENSIFY_STEP
-    keep = np.negative(filled, dtype=np.uint32)  # all ones where a bin is filled
+    keep = filled.astype(np.uint32)
+    np.negative(keep, out=keep)  # all ones where a bin is filled, zeros elsewhere
     for j in range(k - 1, -1, -1):
         nxt += DENSIFY_STEP
         nxt ^= (nxt ^ sig[j]) & keep[j]  # a filled bin keeps its own value
