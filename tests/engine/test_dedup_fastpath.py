@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from studio.engine.dedup import text as text_module
 from studio.engine.dedup.clusters import labels_from_keys, labels_from_pairs
 from studio.engine.dedup.exact import normalized_keys, reference_normalized_keys
-from studio.engine.dedup.minhash import _densify, candidate_pairs
+from studio.engine.dedup.minhash import MinHashConfig, _densify, candidate_pairs, signatures
 from studio.engine.dedup.text import (
     Normalization,
     _byte_weights,
@@ -299,3 +299,16 @@ def test_candidate_pairs_equal_the_plain_rule() -> None:
         assert np.all(left < right)
         got = list(zip(left.tolist(), right.tolist(), strict=True))
         assert got == sorted(plain_candidate_pairs(keys, active))
+
+
+def test_signatures_of_a_batch_equal_each_text_alone() -> None:
+    # short texts (fewer words than the n-gram: their words are the shingles), empty texts and
+    # long ones mixed in one batch give the signatures each text gets on its own
+    texts = ["two words", "", "one", "a longer text with quite a few words in it", "x y", "a b c"]
+    norm = normalize(pl.Series(texts))
+    for config in (MinHashConfig(), MinHashConfig(ngram=5, num_perm=48)):
+        sig, has = signatures(norm, config)
+        assert has.tolist() == [bool(t) for t in texts]
+        for i in range(len(texts)):
+            alone, _ = signatures(norm.slice(i, 1), config)
+            assert np.array_equal(sig[:, i], alone[:, 0]), (texts[i], config)
