@@ -648,19 +648,26 @@ class StudioApp(App[None]):
         prepared: dict | None = None,
         new_index: dict[int, int] | None = None,
         title: str = "Sources combined",
+        renames: dict[str, str] | None = None,
     ) -> None:
         """Combine `specs` again and replay the combined workspace's steps (and rows put back)
-        on it, their row ids following the rows (a source removed, or grown by its recipe)."""
+        on it, their row ids following the rows (a source removed, or grown by its recipe) and
+        the task names they hold following `renames` (old -> new)."""
+        from studio.engine.sources import TASK
+
         edit = self._editing
         if edit is not None:
             combined, ws = edit.combined, edit.workspace
         else:
             combined, ws = self.sources, self.workspace
         assert combined is not None and ws is not None
+        replay = tuple(ws.steps)
+        if renames:
+            replay = tuple(step.with_values_renamed(TASK, renames) for step in replay)
         self.load_sources(
             specs,
             shape,
-            replay=tuple(ws.steps),
+            replay=replay,
             prepared=prepared,
             restored=ws.recipe().restored,
             previous=combined,
@@ -684,9 +691,15 @@ class StudioApp(App[None]):
             return
         specs = list(combined.specs)
         spec = specs[index]
+        renames: dict[str, str] = {}
         try:
             if task is not None:
+                old_name = spec.task_name
                 spec = replace(spec, task=task.strip())
+                if spec.task_name != old_name and not any(
+                    s.task_name == old_name for i, s in enumerate(specs) if i != index
+                ):
+                    renames[old_name] = spec.task_name
             if mapping is not None:
                 pairs = []
                 for part in mapping.split(","):
@@ -701,7 +714,7 @@ class StudioApp(App[None]):
             self.notify(str(exc), severity="error", title="Sources", markup=False)
             return
         specs[index] = spec
-        self._rebuild(specs, self._common_shape(combined))
+        self._rebuild(specs, self._common_shape(combined), renames=renames)
 
     def set_common_shape(self, shape: str) -> None:
         combined, ws = self.sources, self.workspace

@@ -179,3 +179,48 @@ async def test_recipe_of_sources_reopens_in_the_app(files, tmp_path: Path) -> No
         assert [s.task for s in app.sources.report.sources] == ["qa", "sum"]
         counts = dict(app.workspace.frame.group_by("task").len().collect().iter_rows())
         assert counts == {"qa": 5, "sum": 20}
+
+
+async def test_renaming_a_task_carries_into_the_steps_naming_it(files, tmp_path: Path) -> None:  # noqa: ANN001
+    from studio.engine.steps.filter import ValuesFilter
+
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for step in (
+            DedupAcross(),
+            ValuesFilter(column="task", values=("qa", "sum")),
+            MixTasks(rule="counts", counts=(("qa", 7), ("sum", 20)), max_repeat=2, seed=3),
+        ):
+            app.post_message(StepRequested(step))
+            await settle(app, pilot)
+        assert dict(app.workspace.frame.group_by("task").len().collect().iter_rows()) == {
+            "qa": 7,
+            "sum": 20,
+        }
+        # rename `sum` with the Sources view's `t`
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SourcesScreen)
+        await pilot.press("down", "t")
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        app.screen.query_one(Input).value = "summaries"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        notes = [n.message for n in app._notifications]
+        assert not [m for m in notes if "no longer applies" in m], notes
+        ws = app.workspace
+        assert ws.steps[1] == ValuesFilter(column="task", values=("qa", "summaries"))
+        assert ws.steps[2].counts == (("qa", 7), ("summaries", 20))
+        counts = dict(ws.frame.group_by("task").len().collect().iter_rows())
+        assert counts == {"qa": 7, "summaries": 20}
+        tui_rows = ws.frame.collect()
+        recipe = tmp_path / "renamed.recipe.json"
+        ws.recipe().save(recipe)
+    saved = json.loads(recipe.read_text())
+    assert [s["task"] for s in saved["source"]["sources"]] == ["qa", "summaries"]
+    out = tmp_path / "renamed.parquet"
+    assert main(["run", str(recipe), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(tui_rows.drop("_id"))
