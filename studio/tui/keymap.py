@@ -260,7 +260,8 @@ ACTIONS: list[Action] = [
         "Prev step",
     ),
     # -- Sources view (while a source is edited on its own, only the keep/apply/discard keys)
-    Action("sources.close", "close", "Close the Sources view", "escape,f7", "Close", show=True),
+    # the view's hint line lists every key; the footer leaves out Close and Shape to fit 80 columns
+    Action("sources.close", "close", "Close the Sources view", "escape,f7", "Close"),
     Action(
         "sources.keep_editing",
         "keep_editing",
@@ -274,7 +275,7 @@ ACTIONS: list[Action] = [
         "edit_source",
         "Edit this source's recipe",
         "enter",
-        "Edit recipe",
+        "Recipe",
         palette="sources: Edit this source's recipe",
         show=True,
         priority=True,
@@ -320,7 +321,6 @@ ACTIONS: list[Action] = [
         "Switch the common shape (auto, chat, alpaca)",
         "s",
         "Shape",
-        show=True,
     ),
     Action("sources.mixture", "open_mixture", "Open the mixture", "m", "Mixture", show=True),
     # -- Mixture

@@ -132,7 +132,7 @@ async def test_edit_one_source_then_return(files, tmp_path: Path) -> None:  # no
         assert "1 row put back" in text
         shown = {b.binding.description for b in screen.active_bindings.values()}
         assert "Apply & return" in shown and "Keep editing" in shown
-        assert "Remove" not in shown and "Edit recipe" not in shown
+        assert "Remove" not in shown and "Recipe" not in shown
         await pilot.press("escape")
         await settle(app, pilot)
         assert app.editing is not None and not isinstance(app.screen, SourcesScreen)

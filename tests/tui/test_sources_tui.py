@@ -224,3 +224,23 @@ async def test_renaming_a_task_carries_into_the_steps_naming_it(files, tmp_path:
     out = tmp_path / "renamed.parquet"
     assert main(["run", str(recipe), "-o", str(out)]) == 0
     assert pl.read_parquet(out).equals(tui_rows.drop("_id"))
+
+
+async def test_sources_footer_keys_fit_80_columns(files) -> None:  # noqa: ANN001
+    """Every footer key of the Sources view is whole at 80x24, clear of the palette key."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f7")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SourcesScreen)
+        keys = list(app.screen.query("FooterKey"))
+        palette = next(k for k in keys if k.key == "ctrl+p")
+        shown = [k for k in keys if k is not palette]
+        assert {k.description for k in shown} >= {"Recipe", "Remove", "Add", "Task", "Mapping"}
+        assert all(k.region.right <= palette.region.x for k in shown), [
+            (k.description, k.region) for k in shown
+        ]
+        hint = str(app.screen.query_one("#sources-hint").content)
+        assert "Esc closes" in hint and "s common shape" in hint
