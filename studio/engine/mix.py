@@ -323,9 +323,9 @@ class MixPreview:
             )
             for r in rows
         ]
+        how = f", {self.tokens_label}" if self.estimated else f" ({self.tokens_label})"
         out.append(
-            f"total: {self.rows_in:,} → {self.rows_out:,} rows, ~{self.tokens_out:,.0f} tokens "
-            f"({self.tokens_label})"
+            f"total: {self.rows_in:,} → {self.rows_out:,} rows, ~{self.tokens_out:,.0f} tokens{how}"
         )
         if any(t.limited for t in self.tasks):
             out.append("* cut to max_repeat passes over the task's rows")

@@ -244,3 +244,43 @@ async def test_sources_footer_keys_fit_80_columns(files) -> None:  # noqa: ANN00
         ]
         hint = str(app.screen.query_one("#sources-hint").content)
         assert "Esc closes" in hint and "s common shape" in hint
+
+
+async def test_mixture_inputs_follow_the_rule(files) -> None:  # noqa: ANN001
+    """Inputs a rule does not read are disabled and left out of its step; the filled-in weights
+    restart as row counts under the counts rule (not shares read as counts)."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.action_open_mixture()
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, MixtureScreen)
+
+        def disabled() -> set[str]:
+            return {w.id for w in screen.query(Input) if w.disabled}
+
+        assert disabled() == {"mix-weights", "mix-temperature"}
+        assert screen.query_one("#mix-weights", Input).value == "qa=0.5,sum=0.5"
+        screen.query_one("#mix-cap", Input).value = "20"
+        await settle(app, pilot)
+        assert [t.rows_out for t in screen.preview.tasks] == [20, 13]
+        screen.query_one("#mix-rule", Select).value = "counts"
+        await settle(app, pilot)
+        assert disabled() == {"mix-cap", "mix-temperature", "mix-total"}
+        assert screen.query_one("#mix-weights", Input).value == "qa=60,sum=13"
+        assert [t.rows_out for t in screen.preview.tasks] == [60, 13]
+        step = screen.current_step()
+        assert step.cap == 0 and step.counts == (("qa", 60), ("sum", 13))
+        screen.query_one("#mix-rule", Select).value = "percent"
+        await settle(app, pilot)
+        assert disabled() == {"mix-cap", "mix-temperature"}
+        assert screen.query_one("#mix-weights", Input).value == "qa=0.5,sum=0.5"
+        # typed weights are kept when the rule changes
+        screen.query_one("#mix-weights", Input).value = "qa=30,sum=10"
+        screen.query_one("#mix-rule", Select).value = "counts"
+        await settle(app, pilot)
+        assert screen.query_one("#mix-weights", Input).value == "qa=30,sum=10"
+        assert "not used" not in str(screen.query_one("#mix-summary").content)
+        assert "tokens, ≈" in str(screen.query_one("#mix-summary").content)
