@@ -870,7 +870,9 @@ class StudioApp(App[None]):
         specs[edit.index] = spec
         edit.applied_at = ws.generation
         n = len(spec.steps)
-        self._set_status(f"Applying the recipe of source {edit.task} ({n} steps)…")
+        self._set_status(
+            f"Applying the recipe of source {edit.task} ({n} step{'' if n == 1 else 's'})…"
+        )
         self._rebuild(
             specs,
             self._common_shape(edit.combined),

@@ -335,3 +335,27 @@ def test_steps_naming_tasks_follow_a_rename(tmp_path: Path) -> None:
     out = MixTasks(rule="counts", counts=(("qa", 2), ("sum", 1))).with_values_renamed("task", names)
     counts = dict(out.apply(frame).collect().group_by("task").len().iter_rows())
     assert counts == {"question": 2, "sum": 1}
+
+
+def test_a_source_that_maps_nowhere_says_what_it_has(tmp_path: Path) -> None:
+    """A source none of whose columns map is reported with the rows it loaded and its columns
+    (to map one with FIELD=COLUMN), and the other sources still combine."""
+    good = write_jsonl(tmp_path / "qa.jsonl", [{"question": "q", "answer": "a"}] * 3)
+    nums = write_jsonl(tmp_path / "nums.jsonl", [{"a": i, "b": [i]} for i in range(4)])
+    combined = combine([SourceSpec(good, "qa"), SourceSpec(nums, "nums")])
+    assert combined.dataset.rows == 3
+    report = combined.report.sources[1]
+    assert not report.ok and report.rows_loaded == 4
+    lines = report.lines()
+    assert lines[0] == "nums: nums.jsonl, 4 rows loaded, detected unknown (not used)"
+    assert "its columns: a, b; map one with FIELD=COLUMN" in lines[1]
+    # mapped, the list column is reported (not crashed on) and the int column is text
+    mapped = combine(
+        [SourceSpec(good, "qa"), SourceSpec(nums, "nums", (("instruction", "a"), ("output", "b")))]
+    )
+    report = mapped.report.sources[1]
+    assert report.ok and report.rows == 4
+    assert "column 'b' holds List(Int64), not text; output left empty" in report.problems
+    assert mapped.dataset.frame.filter(pl.col("task") == "nums").collect()["instruction"][3] == (
+        "3"
+    )

@@ -284,3 +284,13 @@ async def test_mixture_inputs_follow_the_rule(files) -> None:  # noqa: ANN001
         assert screen.query_one("#mix-weights", Input).value == "qa=30,sum=10"
         assert "not used" not in str(screen.query_one("#mix-summary").content)
         assert "tokens, ≈" in str(screen.query_one("#mix-summary").content)
+
+
+def test_preview_lines_show_empty_fields(tmp_path: Path) -> None:
+    from studio.engine.sources import SourceSpec, combine
+    from studio.tui.screens.sources import preview_lines
+
+    odd = write_jsonl(tmp_path / "odd.jsonl", [{"src": "some text"}])
+    combined = combine([SourceSpec(str(odd), "odd")], shape="alpaca")
+    lines = preview_lines(combined, "odd")
+    assert "  output: (empty)" in lines and not any("None" in line for line in lines)

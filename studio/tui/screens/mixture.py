@@ -129,7 +129,8 @@ class MixtureScreen(WorkspaceView):
             return
         title.update(
             Text(
-                f"Mixture · {ws.dataset.name} · {ws.rows:,} rows · {len(ws.steps)} steps",
+                f"Mixture · {ws.dataset.name} · {ws.rows:,} rows · {len(ws.steps)} "
+                f"step{'' if len(ws.steps) == 1 else 's'}",
                 no_wrap=True,
                 overflow="ellipsis",
             )

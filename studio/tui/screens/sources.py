@@ -84,6 +84,8 @@ def preview_lines(combined: Combined, task: str, rows: int = PREVIEW_ROWS) -> li
             if isinstance(value, list):
                 for turn in value[:4]:
                     out.append(f"  {turn.get('role')}: {_short(turn.get('content'))}")
+            elif value is None:
+                out.append(f"  {key}: (empty)")
             else:
                 out.append(f"  {key}: {_short(value)}")
     return out
