@@ -575,14 +575,16 @@ class StudioApp(App[None]):
         self._set_workspace(workspace, pending, when, announce=announce)
         report = combined.report
         n = len(report.sources)
-        mismatches = len(report.mismatches())
+        mismatches = sum(len(s.missing) + len(s.problems) for s in report.sources)
+        ignored = sum(len(s.ignored) for s in report.sources)
+        notes = []
+        if mismatches:
+            notes.append(f"{mismatches} mismatch{'' if mismatches == 1 else 'es'}")
+        if ignored:
+            notes.append(f"{ignored} column{'' if ignored == 1 else 's'} ignored")
         self.notify(
             f"{n} source{'' if n == 1 else 's'}, {workspace.dataset.rows:,} rows as {report.shape}"
-            + (
-                f"; {mismatches} mismatch{'' if mismatches == 1 else 'es'} (F7 lists them)"
-                if mismatches
-                else ""
-            ),
+            + (f"; {', '.join(notes)} (F7 lists them)" if notes else ""),
             title=title,
             markup=False,
         )

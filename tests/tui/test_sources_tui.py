@@ -294,3 +294,13 @@ def test_preview_lines_show_empty_fields(tmp_path: Path) -> None:
     combined = combine([SourceSpec(str(odd), "odd")], shape="alpaca")
     lines = preview_lines(combined, "odd")
     assert "  output: (empty)" in lines and not any("None" in line for line in lines)
+
+
+async def test_combined_notice_tells_ignored_columns_from_mismatches(tmp_path: Path) -> None:
+    qa = write_jsonl(tmp_path / "qa.jsonl", [{"question": "q", "answer": "a", "label": "x"}] * 3)
+    odd = write_jsonl(tmp_path / "odd.jsonl", [{"src": "some text"}] * 2)
+    app = StudioApp([f"{qa}:task=qa", f"{odd}:task=odd"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        notes = [n.message for n in app._notifications]
+        assert "2 sources, 5 rows as alpaca; 1 mismatch, 1 column ignored (F7 lists them)" in notes
