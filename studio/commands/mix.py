@@ -11,7 +11,7 @@ from studio.engine.errors import StudioError
 from studio.engine.io import write_frame
 from studio.engine.mix import parse_weights, preview
 from studio.engine.recipe import Recipe, StepResult, apply_step
-from studio.engine.sources import SHAPES, combine, parse_source_arg
+from studio.engine.sources import SHAPES, combine, parse_source_arg, require_sources
 from studio.engine.steps.base import Step
 from studio.engine.steps.mix import DedupAcross, MixTasks
 
@@ -80,6 +80,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def mix_step(args: argparse.Namespace) -> MixTasks:
+    if args.cap and (args.weights or args.counts):
+        flag = "--weights" if args.weights else "--counts"
+        raise StudioError(
+            f"--cap goes with examples-proportional (the default) or --temperature; "
+            f"{flag} does not use it."
+        )
+    if args.total and args.counts:
+        raise StudioError("--total does not go with --counts: the counts add up to the total.")
     common = {
         "total": args.total,
         "max_repeat": args.max_repeat,
@@ -102,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError("Name the output with -o OUT (or pass --preview).")
     specs = [parse_source_arg(s) for s in args.sources]
     combined = combine(specs, shape=args.shape)
+    require_sources(combined)
     for line in combined.report.mismatches():
         print(f"warning: {line}", file=sys.stderr)
     dataset = combined.dataset

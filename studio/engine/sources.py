@@ -676,6 +676,25 @@ def combine(
     return Combined(dataset=dataset, report=schema_report, specs=used_specs, offsets=tuple(offsets))
 
 
+def require_sources(combined: Combined, *, mapped: bool = True) -> None:
+    """Raise when a source could not be opened (or, with `mapped`, does not map at all): a
+    mixture or a stage without one of the tasks asked for is not what was asked for."""
+    bad = [
+        r
+        for r in combined.report.sources
+        if not r.ok and (mapped or any(p.startswith("could not open") for p in r.problems))
+    ]
+    if bad:
+        raise LoadError(
+            " ".join(
+                f"Source {r.task} ({r.path}) cannot be used: "
+                + "; ".join(p.rstrip(".") for p in r.problems)
+                + "."
+                for r in bad
+            )
+        )
+
+
 def _empty_counts(part: pl.DataFrame, shape: str) -> dict[str, int]:
     if part.height == 0:
         return {}
