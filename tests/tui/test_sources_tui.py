@@ -304,3 +304,16 @@ async def test_combined_notice_tells_ignored_columns_from_mismatches(tmp_path: P
         await settle(app, pilot)
         notes = [n.message for n in app._notifications]
         assert "2 sources, 5 rows as alpaca; 1 mismatch, 1 column ignored (F7 lists them)" in notes
+
+
+async def test_mapping_column_uses_a_wide_screen(files) -> None:  # noqa: ANN001
+    qa, summ = files
+    full = "instruction←instruction, input←input, output←output"
+    for size, shown in (((80, 24), full[:39] + "…"), ((200, 50), full)):
+        app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            await pilot.press("f7")
+            await settle(app, pilot)
+            rows = table_rows(app.screen.query_one(DataTable))
+            assert rows[1][6] == shown
