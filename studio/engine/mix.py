@@ -412,6 +412,11 @@ def preview_from(plan: Plan, means: Mapping[str, float], label: str, estimated: 
     dropped = [t.task for t in tasks if t.rows_out == 0 and t.rows_in]
     if dropped:
         notes.append(f"no rows from: {', '.join(dropped)}")
+    if tasks and all(t.rows_out == t.rows_in for t in tasks):
+        notes.append(
+            "every task keeps its rows as they are: set a cap K, a total, weights or a "
+            "temperature to change the mixture"
+        )
     return MixPreview(
         tasks=tasks,
         rows_in=sum(plan.sizes.values()),

@@ -234,3 +234,13 @@ def test_dedup_across_near() -> None:
     )
     out, _ = run_recipe(df.lazy(), Recipe(steps=[DedupAcross(method="near")]))
     assert out[ID].to_list() == [0, 2]
+
+
+def test_a_mixture_that_changes_nothing_says_so() -> None:
+    from studio.engine.mix import plan_mixture, preview_from
+
+    sizes = {"qa": 30, "sum": 10}
+    same = preview_from(plan_mixture(sizes, "proportional"), {}, "x", True)
+    assert any(n.startswith("every task keeps its rows") for n in same.notes)
+    capped = preview_from(plan_mixture(sizes, "proportional", cap=20), {}, "x", True)
+    assert not any(n.startswith("every task keeps its rows") for n in capped.notes)
