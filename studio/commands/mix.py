@@ -9,7 +9,7 @@ import sys
 from studio.commands._common import add_output, dump_json, print_results
 from studio.engine.errors import StudioError
 from studio.engine.io import write_frame
-from studio.engine.mix import parse_weights, preview
+from studio.engine.mix import parse_counts, parse_weights, preview
 from studio.engine.recipe import Recipe, StepResult, apply_step
 from studio.engine.sources import SHAPES, combine, parse_source_arg, require_sources
 from studio.engine.steps.base import Step
@@ -98,7 +98,7 @@ def mix_step(args: argparse.Namespace) -> MixTasks:
         weights = tuple(parse_weights(args.weights).items())
         return MixTasks(rule="percent", weights=weights, **common)
     if args.counts:
-        counts = tuple((t, int(round(n))) for t, n in parse_weights(args.counts).items())
+        counts = tuple(parse_counts(args.counts).items())
         return MixTasks(rule="counts", counts=counts, **common)
     if args.temperature is not None:
         return MixTasks(rule="temperature", temperature=args.temperature, **common)

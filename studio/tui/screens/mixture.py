@@ -20,7 +20,14 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 from textual.worker import get_current_worker
 
 from studio.engine.errors import StudioError
-from studio.engine.mix import MixPreview, Plan, parse_weights, plan_mixture, preview_from
+from studio.engine.mix import (
+    MixPreview,
+    Plan,
+    parse_counts,
+    parse_weights,
+    plan_mixture,
+    preview_from,
+)
 from studio.engine.steps.base import ID
 from studio.engine.steps.mix import DedupAcross, MixTasks
 from studio.tui import keymap
@@ -251,7 +258,7 @@ class MixtureScreen(WorkspaceView):
         if rule == "percent":
             return MixTasks(rule=rule, weights=tuple(parse_weights(text).items()), **common)
         if rule == "counts":
-            counts = tuple((t, int(round(n))) for t, n in parse_weights(text).items())
+            counts = tuple(parse_counts(text).items())
             return MixTasks(rule=rule, counts=counts, **common)
         if rule == "temperature":
             temperature = float(value("#mix-temperature", float, 1.0))
