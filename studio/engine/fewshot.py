@@ -106,7 +106,13 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 def check_templates(template: str, exemplar_format: str) -> None:
-    template_fields(template, PROMPT_FIELDS, "prompt template")
+    used = template_fields(template, PROMPT_FIELDS, "prompt template")
+    for name, why in (
+        ("exemplars", "where the k exemplars go"),
+        ("input", "where each evaluation row's input goes"),
+    ):
+        if name not in used:
+            raise StepError(f"The prompt template has no {{{name}}} ({why}).")
     template_fields(exemplar_format, EXEMPLAR_FIELDS, "exemplar format")
 
 

@@ -257,3 +257,11 @@ def test_k_beyond_the_rows_is_noted_and_eval_taking_everything_is_explained(data
     )
     with pytest.raises(StepError, match=f"the {rows} evaluation rows take all {rows} rows"):
         fs.select_pack(data.frame, FewShotPack(k=2, eval_n=rows + 10))
+
+
+def test_prompt_template_needs_exemplars_and_input() -> None:
+    with pytest.raises(StepError, match=r"no \{exemplars\} \(where the k exemplars go\)"):
+        fs.check_templates("No exemplars here: {input}", fs.DEFAULT_EXEMPLAR)
+    with pytest.raises(StepError, match=r"no \{input\}"):
+        fs.check_templates("{exemplars}\n", fs.DEFAULT_EXEMPLAR)
+    fs.check_templates("{exemplars}\n\nQ: {input}\nLabels: {labels}", fs.DEFAULT_EXEMPLAR)
