@@ -716,7 +716,23 @@ class StudioApp(App[None]):
             self.notify(str(exc), severity="error", title="Sources", markup=False)
             return
         specs[index] = spec
+        for old, new in renames.items():
+            self._warn_sql_naming(old, new, ws.steps)
         self._rebuild(specs, self._common_shape(combined), renames=renames)
+
+    def _warn_sql_naming(self, old: str, new: str, steps: list[Step]) -> None:
+        """A SQL filter naming the renamed task is text the rename cannot safely rewrite: say so."""
+        from studio.engine.steps.filter import SqlFilter
+
+        for number, step in enumerate(steps, start=1):
+            if isinstance(step, SqlFilter) and f"'{old}'" in step.where:
+                self.notify(
+                    f"Step {number} ({step.describe()}) names '{old}' in its SQL; the task is "
+                    f"now '{new}': edit or undo that step if it should follow.",
+                    severity="warning",
+                    title="Task renamed",
+                    markup=False,
+                )
 
     def set_common_shape(self, shape: str) -> None:
         combined, ws = self.sources, self.workspace

@@ -182,7 +182,7 @@ async def test_recipe_of_sources_reopens_in_the_app(files, tmp_path: Path) -> No
 
 
 async def test_renaming_a_task_carries_into_the_steps_naming_it(files, tmp_path: Path) -> None:  # noqa: ANN001
-    from studio.engine.steps.filter import ValuesFilter
+    from studio.engine.steps.filter import SqlFilter, ValuesFilter
 
     qa, summ = files
     app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
@@ -190,6 +190,7 @@ async def test_renaming_a_task_carries_into_the_steps_naming_it(files, tmp_path:
         await settle(app, pilot)
         for step in (
             DedupAcross(),
+            SqlFilter(where="task = 'sum' OR length(output) > 0"),
             ValuesFilter(column="task", values=("qa", "sum")),
             MixTasks(rule="counts", counts=(("qa", 7), ("sum", 20)), max_repeat=2, seed=3),
         ):
@@ -211,9 +212,11 @@ async def test_renaming_a_task_carries_into_the_steps_naming_it(files, tmp_path:
         await settle(app, pilot)
         notes = [n.message for n in app._notifications]
         assert not [m for m in notes if "no longer applies" in m], notes
+        # SQL text is not rewritten: the user is told
+        assert any(m.startswith("Step 2 (") and "names 'sum' in its SQL" in m for m in notes)
         ws = app.workspace
-        assert ws.steps[1] == ValuesFilter(column="task", values=("qa", "summaries"))
-        assert ws.steps[2].counts == (("qa", 7), ("summaries", 20))
+        assert ws.steps[2] == ValuesFilter(column="task", values=("qa", "summaries"))
+        assert ws.steps[3].counts == (("qa", 7), ("summaries", 20))
         counts = dict(ws.frame.group_by("task").len().collect().iter_rows())
         assert counts == {"qa": 7, "summaries": 20}
         tui_rows = ws.frame.collect()
