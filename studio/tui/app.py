@@ -612,7 +612,9 @@ class StudioApp(App[None]):
                 PathPrompt(f"Task name for {Path(path).name}", stem), partial(named, path)
             )
 
-        self.push_screen(PickerScreen(self.start_folder), picked)
+        ws = self.workspace
+        here = Path(ws.dataset.paths[0]).parent if ws is not None and ws.dataset.paths else None
+        self.push_screen(PickerScreen(here or self.start_folder, title="Add a source"), picked)
 
     def add_source(self, path: str, task: str = "") -> None:
         """Add `path` as a source: a plain workspace becomes the first source (its steps become

@@ -349,7 +349,11 @@ ACTIONS: list[Action] = [
         show=True,
     ),
     Action("picker.up", "parent", "Go to the parent folder", "backspace", "Up", show=True),
+    # with no dataset open, Escape quits; otherwise it goes back (the footer says which)
     Action("picker.quit", "quit", "Quit without opening a file", "escape,q", "Quit", show=True),
+    Action(
+        "picker.cancel", "cancel", "Go back without choosing a file", "escape,q", "Back", show=True
+    ),
     # -- Confirm
     Action("confirm.yes", "answer(True)", "Yes", "y", "Yes", show=True),
     Action("confirm.no", "answer(False)", "No", "n,escape", "No", show=True),

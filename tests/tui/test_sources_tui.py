@@ -41,6 +41,10 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return qa, summ
 
 
+def footer_label(screen, key: str) -> str:  # noqa: ANN001
+    return next(k.description for k in screen.query("FooterKey") if k.key == key)
+
+
 def table_rows(table: DataTable) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
@@ -320,3 +324,29 @@ async def test_mapping_column_uses_a_wide_screen(files) -> None:  # noqa: ANN001
             await settle(app, pilot)
             rows = table_rows(app.screen.query_one(DataTable))
             assert rows[1][6] == shown
+
+
+async def test_add_source_picker_starts_beside_the_data_and_goes_back(files) -> None:  # noqa: ANN001
+    qa, _ = files
+    app = StudioApp([str(qa)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.action_add_source()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PickerScreen)
+        assert screen.folder == qa.parent.resolve()
+        assert str(screen.query_one("#picker-title").content).startswith("Add a source · ")
+        assert footer_label(screen, "escape") == "Back"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, PickerScreen) and app.is_running
+
+
+async def test_open_picker_with_nothing_open_says_quit(tmp_path: Path) -> None:
+    app = StudioApp([], start_folder=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, PickerScreen)
+        assert footer_label(screen, "escape") == "Quit"
