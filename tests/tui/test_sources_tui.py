@@ -350,3 +350,29 @@ async def test_open_picker_with_nothing_open_says_quit(tmp_path: Path) -> None:
         screen = app.screen
         assert isinstance(screen, PickerScreen)
         assert footer_label(screen, "escape") == "Quit"
+
+
+async def test_mixture_with_an_unknown_tokenizer_keeps_the_preview(files, tmp_path: Path) -> None:  # noqa: ANN001
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.action_open_mixture()
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, MixtureScreen)
+        field = screen.query_one("#mix-tokenizer", Input)
+        field.value = str(tmp_path / "no-such-tokenizer")
+        field.focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert any("no-such-tokenizer" in n.message for n in app._notifications)
+        summary = str(screen.query_one("#mix-summary").content)
+        assert "Counting tasks" not in summary
+        assert "total: 73 → 73 rows" in summary and "tokens not counted" in summary
+        assert len(table_rows(screen.query_one("#mix-table", DataTable))) == 2
+        # cleared, the estimate is counted again
+        field.value = ""
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "tokens not counted" not in str(screen.query_one("#mix-summary").content)

@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from studio.engine.errors import StudioError
 from studio.engine.mix import (
@@ -191,6 +191,30 @@ class MixtureScreen(WorkspaceView):
             return
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(self._counted, column, sizes, means, label, estimated)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A count that failed (e.g. an unknown tokenizer) leaves the last preview, says so,
+        and is tried again on the next change."""
+        super().on_worker_state_changed(event)
+        if event.worker.group != "mix-counts" or event.state != WorkerState.ERROR:
+            return
+        self._counted_for = None
+        if not self.is_mounted:
+            return
+        self.refresh_preview()
+        note = Text(
+            "tokens not counted (see the message); the last count is shown"
+            if self.sizes
+            else "Counting failed (see the message).",
+            style="bold",
+        )
+        summary = self.query_one("#mix-summary", Static)
+        if self.preview is None:
+            summary.update(note)
+            return
+        text = Text("\n".join(self.preview.lines()[len(self.preview.tasks) + 1 :]) + "\n")
+        text.append_text(note)
+        summary.update(text)
 
     def _counted(
         self,
