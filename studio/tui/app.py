@@ -5,6 +5,7 @@ saves recipes, and routes every worker failure through one handler."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -652,11 +653,11 @@ class StudioApp(App[None]):
         prepared: dict | None = None,
         new_index: dict[int, int] | None = None,
         title: str = "Sources combined",
-        renames: dict[str, str] | None = None,
+        renames: Mapping[str, str | None] | None = None,
     ) -> None:
         """Combine `specs` again and replay the combined workspace's steps (and rows put back)
         on it, their row ids following the rows (a source removed, or grown by its recipe) and
-        the task names they hold following `renames` (old -> new)."""
+        the task names they hold following `renames` (old -> new; None: the task is gone)."""
         from studio.engine.sources import TASK
 
         edit = self._editing
@@ -756,9 +757,18 @@ class StudioApp(App[None]):
         specs = [s for i, s in enumerate(combined.specs) if i != index]
         moved = {i: (i if i < index else i - 1) for i in range(len(combined.specs)) if i != index}
         task = combined.specs[index].task_name
+        # the steps naming its task (a mixture's counts) leave it out, unless another source
+        # has the same task
+        gone: dict[str, str | None] = (
+            {} if any(s.task_name == task for s in specs) else {task: None}
+        )
         self._set_status(f"Removing source {task}…")
         self._rebuild(
-            specs, self._common_shape(combined), new_index=moved, title=f"Source {task} removed"
+            specs,
+            self._common_shape(combined),
+            new_index=moved,
+            title=f"Source {task} removed",
+            renames=gone,
         )
 
     # -- one source on its own: its recipe editor ---------------------------------------------

@@ -359,3 +359,17 @@ def test_a_source_that_maps_nowhere_says_what_it_has(tmp_path: Path) -> None:
     assert mapped.dataset.frame.filter(pl.col("task") == "nums").collect()["instruction"][3] == (
         "3"
     )
+
+
+def test_a_task_gone_is_left_out_of_the_steps_naming_it() -> None:
+    from studio.engine.steps.balance import CapClasses
+    from studio.engine.steps.mix import MixTasks
+    from studio.engine.steps.transfer import TransferStages
+
+    gone = {"sum": None}
+    mix = MixTasks(rule="counts", counts=(("qa", 5), ("sum", 9)))
+    assert mix.with_values_renamed("task", gone).counts == (("qa", 5),)
+    cap = CapClasses(label="task", per_class="qa=3,sum=4")
+    assert cap.with_values_renamed("task", gone).per_class == "qa=3"
+    stages = TransferStages(sources=("a.jsonl:task=sum",))
+    assert stages.with_values_renamed("task", gone) == stages

@@ -112,8 +112,9 @@ class Step:
                 changes[name] = one
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
-    def with_values_renamed(self, column: str, names: Mapping[str, str]) -> Step:
-        """This step with the values of `column` it names renamed by `names` (old -> new).
+    def with_values_renamed(self, column: str, names: Mapping[str, str | None]) -> Step:
+        """This step with the values of `column` it names renamed by `names` (old -> new;
+        None: the value is gone, left out).
 
         Two values renamed into one merge: amounts of (value, amount) pairs add up, plain values
         are kept once."""
@@ -151,8 +152,17 @@ class Step:
             raise RecipeError(f"Step {name!r} has bad parameters: {exc}") from exc
 
 
-def rename_values(value: Any, names: Mapping[str, str]) -> Any:
-    """`value` (see `Step.value_fields`) with the names in `names` renamed, merged on clashes."""
+def rename_values(value: Any, names: Mapping[str, str | None]) -> Any:
+    """`value` (see `Step.value_fields`) with the names in `names` renamed (merged on clashes)
+    or, mapped to None, left out (a task whose source was removed)."""
+    gone = object()
+
+    def renamed(name: Any) -> Any:
+        if not isinstance(name, str) or name not in names:
+            return name
+        new = names[name]
+        return gone if new is None else new
+
     if isinstance(value, str):
         if "=" not in value:
             return value  # a strategy such as `auto`, not a list of names
@@ -164,7 +174,9 @@ def rename_values(value: Any, names: Mapping[str, str]) -> Any:
             pairs.append((name.strip(), number.strip()))
         merged: dict[str, str] = {}
         for name, number in pairs:
-            new = names.get(name, name)
+            new = renamed(name)
+            if new is gone:
+                continue
             if new in merged:
                 try:
                     number = str(int(merged[new]) + int(number))
@@ -178,13 +190,14 @@ def rename_values(value: Any, names: Mapping[str, str]) -> Any:
     if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
         summed: dict[Any, Any] = {}
         for key, amount in value:
-            new = names.get(key, key) if isinstance(key, str) else key
-            summed[new] = summed[new] + amount if new in summed else amount
+            new = renamed(key)
+            if new is not gone:
+                summed[new] = summed[new] + amount if new in summed else amount
         return tuple(summed.items())
     kept: list[Any] = []
     for v in value:
-        new = names.get(v, v) if isinstance(v, str) else v
-        if new not in kept:
+        new = renamed(v)
+        if new is not gone and new not in kept:
             kept.append(new)
     return tuple(kept)
 

@@ -20,12 +20,13 @@ from studio.engine.errors import StepError
 from studio.engine.steps.base import Step, register, require_columns
 
 
-def _renamed_source(text: str, names: Mapping[str, str]) -> str:
-    """A `PATH:task=NAME,...` source text with its task renamed by `names`."""
+def _renamed_source(text: str, names: Mapping[str, str | None]) -> str:
+    """A `PATH:task=NAME,...` source text with its task renamed by `names` (a task gone from
+    the workspace is still a stage-1 file: its name stays)."""
 
     def swap(match: re.Match[str]) -> str:
         name = match.group(2)
-        return match.group(1) + names.get(name, name)
+        return match.group(1) + (names.get(name) or name)
 
     return re.sub(r"([:,]task=)([^,:]+)(?=$|[,:])", swap, text)
 
@@ -64,7 +65,7 @@ class TransferStages(Step):
         if self.test and not Path(self.test).exists():
             raise StepError(f"{self.test}: no such test file.")
 
-    def with_values_renamed(self, column: str, names: Mapping[str, str]) -> Step:
+    def with_values_renamed(self, column: str, names: Mapping[str, str | None]) -> Step:
         """Stage-1 sources named `PATH:task=OLD` (e.g. added from the open sources) follow a
         task renamed in the Sources view."""
         from studio.engine.sources import TASK
