@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from studio.commands._common import add_output, dump_json, print_results
-from studio.engine.errors import StudioError
+from studio.engine.errors import StudioError, WriteError
 from studio.engine.io import write_frame
 from studio.engine.mix import parse_counts, parse_weights, preview
 from studio.engine.recipe import Recipe, StepResult, apply_step
@@ -108,6 +109,9 @@ def mix_step(args: argparse.Namespace) -> MixTasks:
 def run(args: argparse.Namespace) -> int:
     if not args.output and not args.preview:
         raise StudioError("Name the output with -o OUT (or pass --preview).")
+    if args.recipe and not args.preview and not args.force and Path(args.recipe).exists():
+        # checked before anything is written: no mixture without its recipe
+        raise WriteError(f"{args.recipe} already exists; pass --force to overwrite it.")
     specs = [parse_source_arg(s) for s in args.sources]
     combined = combine(specs, shape=args.shape)
     require_sources(combined)

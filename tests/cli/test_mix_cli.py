@@ -205,3 +205,15 @@ def test_run_refuses_a_recipe_whose_source_is_gone(sources, tmp_path: Path, caps
     copy.unlink()
     assert main(["run", str(path), "-o", str(tmp_path / "o.jsonl")]) == 1
     assert "Source qa (" in capsys.readouterr().err
+
+
+def test_mix_checks_the_recipe_file_before_writing(sources, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    qa, summ, _ = sources
+    out, recipe = tmp_path / "m.jsonl", tmp_path / "m.recipe.json"
+    recipe.write_text("{}")
+    assert main(["mix", qa, summ, "--cap", "5", "-o", str(out), "--recipe", str(recipe)]) == 1
+    assert "m.recipe.json already exists" in capsys.readouterr().err
+    assert not out.exists() and recipe.read_text() == "{}"
+    args = ["mix", qa, summ, "--cap", "5", "-o", str(out), "--recipe", str(recipe), "--force"]
+    assert main(args) == 0
+    assert out.exists() and Recipe.load(recipe).steps == [MixTasks(cap=5)]
