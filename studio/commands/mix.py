@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from studio.commands._common import add_output, dump_json, print_results
-from studio.engine.errors import StudioError
+from studio.engine.errors import StudioError, WriteError
 from studio.engine.io import write_frame
-from studio.engine.mix import parse_weights, preview
+from studio.engine.mix import parse_counts, parse_weights, preview
 from studio.engine.recipe import Recipe, StepResult, apply_step
-from studio.engine.sources import SHAPES, combine, parse_source_arg
+from studio.engine.sources import SHAPES, combine, parse_source_arg, require_sources
 from studio.engine.steps.base import Step
 from studio.engine.steps.mix import DedupAcross, MixTasks
 
@@ -80,6 +81,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def mix_step(args: argparse.Namespace) -> MixTasks:
+    if args.cap and (args.weights or args.counts):
+        flag = "--weights" if args.weights else "--counts"
+        raise StudioError(
+            f"--cap goes with examples-proportional (the default) or --temperature; "
+            f"{flag} does not use it."
+        )
+    if args.total and args.counts:
+        raise StudioError("--total does not go with --counts: the counts add up to the total.")
     common = {
         "total": args.total,
         "max_repeat": args.max_repeat,
@@ -90,7 +99,7 @@ def mix_step(args: argparse.Namespace) -> MixTasks:
         weights = tuple(parse_weights(args.weights).items())
         return MixTasks(rule="percent", weights=weights, **common)
     if args.counts:
-        counts = tuple((t, int(round(n))) for t, n in parse_weights(args.counts).items())
+        counts = tuple(parse_counts(args.counts).items())
         return MixTasks(rule="counts", counts=counts, **common)
     if args.temperature is not None:
         return MixTasks(rule="temperature", temperature=args.temperature, **common)
@@ -100,8 +109,12 @@ def mix_step(args: argparse.Namespace) -> MixTasks:
 def run(args: argparse.Namespace) -> int:
     if not args.output and not args.preview:
         raise StudioError("Name the output with -o OUT (or pass --preview).")
+    if args.recipe and not args.preview and not args.force and Path(args.recipe).exists():
+        # checked before anything is written: no mixture without its recipe
+        raise WriteError(f"{args.recipe} already exists; pass --force to overwrite it.")
     specs = [parse_source_arg(s) for s in args.sources]
     combined = combine(specs, shape=args.shape)
+    require_sources(combined)
     for line in combined.report.mismatches():
         print(f"warning: {line}", file=sys.stderr)
     dataset = combined.dataset

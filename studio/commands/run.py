@@ -37,9 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _open(recipe: Recipe, paths: list[str]) -> Dataset:
     if recipe.source.get("sources"):
-        from studio.engine.sources import combine_recipe_source
+        from studio.engine.sources import combine_recipe_source, require_sources
 
         combined = combine_recipe_source(recipe.source, paths)
+        require_sources(combined, mapped=False)  # the TUI combined them: a file is gone
         for line in combined.report.mismatches():
             print(f"warning: {line}", file=sys.stderr)
         return combined.dataset

@@ -37,7 +37,12 @@ def _ratios(text: str) -> tuple[float, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = _EPILOG
     parser.add_argument(
-        "--source", nargs="+", default=[], metavar="SRC", help="stage-1 source dataset(s)"
+        "--source",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="SRC",
+        help="stage-1 source dataset(s); repeat --source or list several after it",
     )
     parser.add_argument("--target", required=True, metavar="TGT", help="the target task's data")
     parser.add_argument("--test", default="", metavar="TEST", help="a separate test set")

@@ -106,7 +106,13 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 def check_templates(template: str, exemplar_format: str) -> None:
-    template_fields(template, PROMPT_FIELDS, "prompt template")
+    used = template_fields(template, PROMPT_FIELDS, "prompt template")
+    for name, why in (
+        ("exemplars", "where the k exemplars go"),
+        ("input", "where each evaluation row's input goes"),
+    ):
+        if name not in used:
+            raise StepError(f"The prompt template has no {{{name}}} ({why}).")
     template_fields(exemplar_format, EXEMPLAR_FIELDS, "exemplar format")
 
 
@@ -300,8 +306,14 @@ def select_pack(frame: pl.LazyFrame, step: FewShotPack) -> Selection:
         plans: list[tuple[np.ndarray, int]] = []
         for name, members in _groups(labels, pool):
             take = min(step.k, len(members))
-            if take < step.k and labels is not None:
-                notes.append(f"label {name!r} has only {len(members)} row(s) outside evaluation")
+            if 0 < take < step.k:
+                rows = f"{len(members)} row{'' if len(members) == 1 else 's'}"
+                got = f"{take} exemplar{'' if take == 1 else 's'}"
+                notes.append(
+                    f"label {name!r} has only {rows} outside evaluation: {got} of it, not {step.k}"
+                    if labels is not None
+                    else f"only {rows} outside evaluation: {got}, not {step.k}"
+                )
             if take == len(members):
                 parts.append(members)
             elif step.mode == "diverse":
@@ -332,7 +344,10 @@ def select_pack(frame: pl.LazyFrame, step: FewShotPack) -> Selection:
         chosen = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         chosen = chosen[np.random.default_rng([step.seed, 2]).permutation(len(chosen))]
         if len(chosen) == 0:
-            raise StepError("No rows are left for exemplars after drawing the evaluation rows.")
+            raise StepError(
+                f"No rows are left for exemplars: the {len(eval_pos):,} evaluation rows take "
+                f"all {n:,} rows; ask for fewer evaluation rows."
+            )
     report(1, 1, "done")
     return Selection(
         exemplar_ids=[int(i) for i in ids[chosen]],

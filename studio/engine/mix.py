@@ -55,11 +55,32 @@ def parse_weights(text: str | Mapping[str, float]) -> dict[str, float]:
             weight = float(value.strip().rstrip("%"))
         except ValueError:
             raise StudioError(f"Bad weight {part!r}: {value!r} is not a number.") from None
-        if weight < 0 or not math.isfinite(weight):
+        if not math.isfinite(weight):
+            raise StudioError(f"Bad weight {part!r}: weights must be finite numbers.")
+        if weight < 0:
             raise StudioError(f"Bad weight {part!r}: weights must be zero or more.")
+        if name.strip() in out:
+            raise StudioError(f"Task {name.strip()!r} is named twice in {str(text)!r}.")
         out[name.strip()] = weight
     if not out:
         raise StudioError("No weights given: use TASK=WEIGHT, e.g. qa=0.5,summarize=0.5.")
+    return out
+
+
+def parse_counts(text: str | Mapping[str, int]) -> dict[str, int]:
+    """`qa=1000,summarize=500` -> {task: rows}; counts are whole numbers of rows."""
+    if isinstance(text, Mapping):
+        return {str(k): int(v) for k, v in text.items()}
+    out: dict[str, int] = {}
+    for name, value in parse_weights(text).items():
+        if value != int(value):
+            raise StudioError(f"Bad count {name}={value:g}: a count is a whole number of rows.")
+        out[name] = int(value)
+    if any(part.strip().endswith("%") for part in str(text).split(",")):
+        raise StudioError(
+            f"Bad counts {str(text)!r}: a count is a number of rows, not a percentage "
+            "(shares go with the weights rule)."
+        )
     return out
 
 
@@ -327,9 +348,9 @@ class MixPreview:
             )
             for r in rows
         ]
+        how = f", {self.tokens_label}" if self.estimated else f" ({self.tokens_label})"
         out.append(
-            f"total: {self.rows_in:,} → {self.rows_out:,} rows, ~{self.tokens_out:,.0f} tokens "
-            f"({self.tokens_label})"
+            f"total: {self.rows_in:,} → {self.rows_out:,} rows, ~{self.tokens_out:,.0f} tokens{how}"
         )
         if any(t.limited for t in self.tasks):
             out.append("* cut to max_repeat passes over the task's rows")
@@ -416,6 +437,11 @@ def preview_from(plan: Plan, means: Mapping[str, float], label: str, estimated: 
     dropped = [t.task for t in tasks if t.rows_out == 0 and t.rows_in]
     if dropped:
         notes.append(f"no rows from: {', '.join(dropped)}")
+    if tasks and all(t.rows_out == t.rows_in for t in tasks):
+        notes.append(
+            "every task keeps its rows as they are: set a cap K, a total, weights or a "
+            "temperature to change the mixture"
+        )
     return MixPreview(
         tasks=tasks,
         rows_in=sum(plan.sizes.values()),

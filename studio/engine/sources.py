@@ -197,10 +197,13 @@ class SourceReport:
         return Path(self.path).name
 
     def lines(self) -> list[str]:
-        out = [
-            f"{self.task}: {self.name}, {self.rows:,} rows, detected {self.kind}"
-            + ("" if self.ok else " (not used)")
-        ]
+        if self.ok:
+            out = [f"{self.task}: {self.name}, {self.rows:,} rows, detected {self.kind}"]
+        else:
+            out = [
+                f"{self.task}: {self.name}, {self.rows_loaded:,} rows loaded, detected "
+                f"{self.kind} (not used)"
+            ]
         for common, column in self.used.items():
             note = f" ({self.empty[common]:,} rows empty)" if self.empty.get(common) else ""
             out.append(f"  {common} <- {column}{note}")
@@ -590,7 +593,11 @@ def combine(
         report.used = dict(used)
         if not used:
             report.ok = False
-            report.problems.append("no column maps onto the common shape")
+            columns = ", ".join(report.columns) or "none"
+            report.problems.append(
+                f"no column maps onto the common shape (its columns: {columns}; "
+                "map one with FIELD=COLUMN)"
+            )
         items.append((spec, dataset, lazy, used) if report.ok else None)
     good = [p for p in items if p is not None]
     if not good:
@@ -667,6 +674,25 @@ def combine(
         combined={"sources": [s.to_json() for s in used_specs], "shape": shape},
     )
     return Combined(dataset=dataset, report=schema_report, specs=used_specs, offsets=tuple(offsets))
+
+
+def require_sources(combined: Combined, *, mapped: bool = True) -> None:
+    """Raise when a source could not be opened (or, with `mapped`, does not map at all): a
+    mixture or a stage without one of the tasks asked for is not what was asked for."""
+    bad = [
+        r
+        for r in combined.report.sources
+        if not r.ok and (mapped or any(p.startswith("could not open") for p in r.problems))
+    ]
+    if bad:
+        raise LoadError(
+            " ".join(
+                f"Source {r.task} ({r.path}) cannot be used: "
+                + "; ".join(p.rstrip(".") for p in r.problems)
+                + "."
+                for r in bad
+            )
+        )
 
 
 def _empty_counts(part: pl.DataFrame, shape: str) -> dict[str, int]:

@@ -368,13 +368,14 @@ def _summary(name: str, frame: pl.DataFrame, counter: TokenCounter) -> StageSumm
 def plan_transfer(target: Dataset, frame: pl.LazyFrame, step: TransferStages) -> TransferPlan:
     """Combine the sources, split the target, find and remove leaks, summarise."""
     from studio.engine.io import load_dataset
-    from studio.engine.sources import combine, parse_source_arg
+    from studio.engine.sources import combine, parse_source_arg, require_sources
     from studio.engine.tokens import load_tokenizer
 
     if not step.sources:
         raise StepError("Name at least one stage-1 source.")
     report(0, 5, "combining the stage-1 sources")
     combined = combine([parse_source_arg(s) for s in step.sources], shape=step.shape)
+    require_sources(combined)
     stage1 = combined.dataset.frame.collect()
     check_cancelled()
     report(1, 5, "splitting the target")

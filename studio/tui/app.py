@@ -5,6 +5,7 @@ saves recipes, and routes every worker failure through one handler."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -575,14 +576,16 @@ class StudioApp(App[None]):
         self._set_workspace(workspace, pending, when, announce=announce)
         report = combined.report
         n = len(report.sources)
-        mismatches = len(report.mismatches())
+        mismatches = sum(len(s.missing) + len(s.problems) for s in report.sources)
+        ignored = sum(len(s.ignored) for s in report.sources)
+        notes = []
+        if mismatches:
+            notes.append(f"{mismatches} mismatch{'' if mismatches == 1 else 'es'}")
+        if ignored:
+            notes.append(f"{ignored} column{'' if ignored == 1 else 's'} ignored")
         self.notify(
             f"{n} source{'' if n == 1 else 's'}, {workspace.dataset.rows:,} rows as {report.shape}"
-            + (
-                f"; {mismatches} mismatch{'' if mismatches == 1 else 'es'} (F7 lists them)"
-                if mismatches
-                else ""
-            ),
+            + (f"; {', '.join(notes)} (F7 lists them)" if notes else ""),
             title=title,
             markup=False,
         )
@@ -610,7 +613,9 @@ class StudioApp(App[None]):
                 PathPrompt(f"Task name for {Path(path).name}", stem), partial(named, path)
             )
 
-        self.push_screen(PickerScreen(self.start_folder), picked)
+        ws = self.workspace
+        here = Path(ws.dataset.paths[0]).parent if ws is not None and ws.dataset.paths else None
+        self.push_screen(PickerScreen(here or self.start_folder, title="Add a source"), picked)
 
     def add_source(self, path: str, task: str = "") -> None:
         """Add `path` as a source: a plain workspace becomes the first source (its steps become
@@ -648,19 +653,26 @@ class StudioApp(App[None]):
         prepared: dict | None = None,
         new_index: dict[int, int] | None = None,
         title: str = "Sources combined",
+        renames: Mapping[str, str | None] | None = None,
     ) -> None:
         """Combine `specs` again and replay the combined workspace's steps (and rows put back)
-        on it, their row ids following the rows (a source removed, or grown by its recipe)."""
+        on it, their row ids following the rows (a source removed, or grown by its recipe) and
+        the task names they hold following `renames` (old -> new; None: the task is gone)."""
+        from studio.engine.sources import TASK
+
         edit = self._editing
         if edit is not None:
             combined, ws = edit.combined, edit.workspace
         else:
             combined, ws = self.sources, self.workspace
         assert combined is not None and ws is not None
+        replay = tuple(ws.steps)
+        if renames:
+            replay = tuple(step.with_values_renamed(TASK, renames) for step in replay)
         self.load_sources(
             specs,
             shape,
-            replay=tuple(ws.steps),
+            replay=replay,
             prepared=prepared,
             restored=ws.recipe().restored,
             previous=combined,
@@ -684,9 +696,15 @@ class StudioApp(App[None]):
             return
         specs = list(combined.specs)
         spec = specs[index]
+        renames: dict[str, str] = {}
         try:
             if task is not None:
+                old_name = spec.task_name
                 spec = replace(spec, task=task.strip())
+                if spec.task_name != old_name and not any(
+                    s.task_name == old_name for i, s in enumerate(specs) if i != index
+                ):
+                    renames[old_name] = spec.task_name
             if mapping is not None:
                 pairs = []
                 for part in mapping.split(","):
@@ -701,7 +719,23 @@ class StudioApp(App[None]):
             self.notify(str(exc), severity="error", title="Sources", markup=False)
             return
         specs[index] = spec
-        self._rebuild(specs, self._common_shape(combined))
+        for old, new in renames.items():
+            self._warn_sql_naming(old, new, ws.steps)
+        self._rebuild(specs, self._common_shape(combined), renames=renames)
+
+    def _warn_sql_naming(self, old: str, new: str, steps: list[Step]) -> None:
+        """A SQL filter naming the renamed task is text the rename cannot safely rewrite: say so."""
+        from studio.engine.steps.filter import SqlFilter
+
+        for number, step in enumerate(steps, start=1):
+            if isinstance(step, SqlFilter) and f"'{old}'" in step.where:
+                self.notify(
+                    f"Step {number} ({step.describe()}) names '{old}' in its SQL; the task is "
+                    f"now '{new}': edit or undo that step if it should follow.",
+                    severity="warning",
+                    title="Task renamed",
+                    markup=False,
+                )
 
     def set_common_shape(self, shape: str) -> None:
         combined, ws = self.sources, self.workspace
@@ -723,9 +757,18 @@ class StudioApp(App[None]):
         specs = [s for i, s in enumerate(combined.specs) if i != index]
         moved = {i: (i if i < index else i - 1) for i in range(len(combined.specs)) if i != index}
         task = combined.specs[index].task_name
+        # the steps naming its task (a mixture's counts) leave it out, unless another source
+        # has the same task
+        gone: dict[str, str | None] = (
+            {} if any(s.task_name == task for s in specs) else {task: None}
+        )
         self._set_status(f"Removing source {task}…")
         self._rebuild(
-            specs, self._common_shape(combined), new_index=moved, title=f"Source {task} removed"
+            specs,
+            self._common_shape(combined),
+            new_index=moved,
+            title=f"Source {task} removed",
+            renames=gone,
         )
 
     # -- one source on its own: its recipe editor ---------------------------------------------
@@ -857,7 +900,9 @@ class StudioApp(App[None]):
         specs[edit.index] = spec
         edit.applied_at = ws.generation
         n = len(spec.steps)
-        self._set_status(f"Applying the recipe of source {edit.task} ({n} steps)…")
+        self._set_status(
+            f"Applying the recipe of source {edit.task} ({n} step{'' if n == 1 else 's'})…"
+        )
         self._rebuild(
             specs,
             self._common_shape(edit.combined),

@@ -260,7 +260,8 @@ ACTIONS: list[Action] = [
         "Prev step",
     ),
     # -- Sources view (while a source is edited on its own, only the keep/apply/discard keys)
-    Action("sources.close", "close", "Close the Sources view", "escape,f7", "Close", show=True),
+    # the view's hint line lists every key; the footer leaves out Close and Shape to fit 80 columns
+    Action("sources.close", "close", "Close the Sources view", "escape,f7", "Close"),
     Action(
         "sources.keep_editing",
         "keep_editing",
@@ -274,7 +275,7 @@ ACTIONS: list[Action] = [
         "edit_source",
         "Edit this source's recipe",
         "enter",
-        "Edit recipe",
+        "Recipe",
         palette="sources: Edit this source's recipe",
         show=True,
         priority=True,
@@ -320,7 +321,6 @@ ACTIONS: list[Action] = [
         "Switch the common shape (auto, chat, alpaca)",
         "s",
         "Shape",
-        show=True,
     ),
     Action("sources.mixture", "open_mixture", "Open the mixture", "m", "Mixture", show=True),
     # -- Mixture
@@ -349,7 +349,11 @@ ACTIONS: list[Action] = [
         show=True,
     ),
     Action("picker.up", "parent", "Go to the parent folder", "backspace", "Up", show=True),
+    # with no dataset open, Escape quits; otherwise it goes back (the footer says which)
     Action("picker.quit", "quit", "Quit without opening a file", "escape,q", "Quit", show=True),
+    Action(
+        "picker.cancel", "cancel", "Go back without choosing a file", "escape,q", "Back", show=True
+    ),
     # -- Confirm
     Action("confirm.yes", "answer(True)", "Yes", "y", "Yes", show=True),
     Action("confirm.no", "answer(False)", "No", "n,escape", "No", show=True),

@@ -168,3 +168,52 @@ def test_mix_errors(sources, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     with pytest.raises(SystemExit) as exc:
         main(["mix", qa, "--weights", "qa=1", "--temperature", "2", "-o", "x.jsonl"])
     assert exc.value.code == 2
+
+
+def test_mix_refuses_sources_it_cannot_use_and_flags_the_rule_ignores(
+    sources,
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    qa, summ, _ = sources
+    out = tmp_path / "x.jsonl"
+    missing = str(tmp_path / "missing.jsonl")
+    assert main(["mix", f"{missing}:task=gone", summ, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Source gone (" in err and "missing.jsonl: no such file" in err
+    assert not out.exists()
+    nums = write_jsonl(tmp_path / "nums.jsonl", [{"a": i, "b": [i]} for i in range(3)])
+    assert main(["mix", nums, summ, "-o", str(out)]) == 1
+    assert "its columns: a, b" in capsys.readouterr().err
+    # mapped, it joins the mixture
+    assert main(["mix", f"{nums}:instruction=a", summ, "-o", str(out)]) == 0
+    assert dict(pl.read_ndjson(out).group_by("task").len().iter_rows()) == {"nums": 3, "summ": 100}
+    capsys.readouterr()
+    assert main(["mix", qa, summ, "--weights", "qa=1,summ=1", "--cap", "5", "-o", "y.jsonl"]) == 1
+    assert "--weights does not use it" in capsys.readouterr().err
+    assert main(["mix", qa, summ, "--counts", "qa=1,summ=1", "--total", "5", "-o", "y.jsonl"]) == 1
+    assert "--total does not go with --counts" in capsys.readouterr().err
+
+
+def test_run_refuses_a_recipe_whose_source_is_gone(sources, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    qa, summ, _ = sources
+    copy = tmp_path / "copy.jsonl"
+    copy.write_text(Path(qa).read_text())
+    combined = combine([SourceSpec(str(copy), "qa"), SourceSpec(summ, "sum")])
+    path = tmp_path / "r.recipe.json"
+    Recipe(steps=[MixTasks(cap=10)], source=combined.dataset.recipe_source()).save(path)
+    copy.unlink()
+    assert main(["run", str(path), "-o", str(tmp_path / "o.jsonl")]) == 1
+    assert "Source qa (" in capsys.readouterr().err
+
+
+def test_mix_checks_the_recipe_file_before_writing(sources, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    qa, summ, _ = sources
+    out, recipe = tmp_path / "m.jsonl", tmp_path / "m.recipe.json"
+    recipe.write_text("{}")
+    assert main(["mix", qa, summ, "--cap", "5", "-o", str(out), "--recipe", str(recipe)]) == 1
+    assert "m.recipe.json already exists" in capsys.readouterr().err
+    assert not out.exists() and recipe.read_text() == "{}"
+    args = ["mix", qa, summ, "--cap", "5", "-o", str(out), "--recipe", str(recipe), "--force"]
+    assert main(args) == 0
+    assert out.exists() and Recipe.load(recipe).steps == [MixTasks(cap=5)]

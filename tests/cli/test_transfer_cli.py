@@ -127,3 +127,27 @@ def test_transfer_bad_input_is_one_line_exit_1(
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_transfer_repeated_source_flags_add_up(
+    files: dict[str, Path], tmp_path: Path, capsys
+) -> None:  # noqa: ANN001
+    out = tmp_path / "stages"
+    args = [
+        "transfer",
+        "--source",
+        f"{files['qa']}:task=qa",
+        "--source",
+        f"{files['summ']}:task=summ",
+    ]
+    args += ["--target", str(files["target"]), "--check", "exact", "-o", str(out), "--json"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["stage1"]["tasks"] == ["qa", "summ"]
+    assert summary["stage1"]["rows"] + summary["leaks"]["removed"] == 35 + 10
+    # a stage-1 source that cannot be opened is an error, not a stage without it
+    args = ["transfer", "--source", str(files["qa"]), "--source", str(tmp_path / "gone.jsonl")]
+    args += ["--target", str(files["target"]), "-o", str(tmp_path / "other")]
+    assert main(args) == 1
+    assert "Source gone (" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()

@@ -237,3 +237,31 @@ def test_a_cancelled_write_leaves_nothing(data, tmp_path: Path) -> None:  # noqa
     with pytest.raises(Cancelled), running(RunContext(is_cancelled=lambda: True)):
         fs.write_pack(data, data.frame, step, out)
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_k_beyond_the_rows_is_noted_and_eval_taking_everything_is_explained(data) -> None:  # noqa: ANN001
+    # 38 rows: food 12, tech 12, rare 2 (and the rest); per label, rare gives what it has
+    per = fs.select_pack(data.frame, FewShotPack(k=5, per_label="label", eval_n=6))
+    labels = dict(data.frame.select(ID, "label").collect().iter_rows())
+    given = sum(labels[i] == "rare" for i in per.exemplar_ids)
+    assert 1 <= given < 5
+    rows = "1 row" if given == 1 else f"{given} rows"
+    got = "1 exemplar" if given == 1 else f"{given} exemplars"
+    assert f"label 'rare' has only {rows} outside evaluation: {got} of it, not 5" in per.notes
+    # without labels the shortfall is noted too (it was silent)
+    rows = data.frame.select(pl.len()).collect().item()
+    flat = fs.select_pack(data.frame, FewShotPack(k=rows, eval_n=4))
+    assert len(flat.exemplar_ids) == rows - 4
+    assert f"only {rows - 4} rows outside evaluation: {rows - 4} exemplars, not {rows}" in (
+        flat.notes
+    )
+    with pytest.raises(StepError, match=f"the {rows} evaluation rows take all {rows} rows"):
+        fs.select_pack(data.frame, FewShotPack(k=2, eval_n=rows + 10))
+
+
+def test_prompt_template_needs_exemplars_and_input() -> None:
+    with pytest.raises(StepError, match=r"no \{exemplars\} \(where the k exemplars go\)"):
+        fs.check_templates("No exemplars here: {input}", fs.DEFAULT_EXEMPLAR)
+    with pytest.raises(StepError, match=r"no \{input\}"):
+        fs.check_templates("{exemplars}\n", fs.DEFAULT_EXEMPLAR)
+    fs.check_templates("{exemplars}\n\nQ: {input}\nLabels: {labels}", fs.DEFAULT_EXEMPLAR)

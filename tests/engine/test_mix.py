@@ -260,3 +260,29 @@ def test_dedup_across_near() -> None:
     )
     out, _ = run_recipe(df.lazy(), Recipe(steps=[DedupAcross(method="near")]))
     assert out[ID].to_list() == [0, 2]
+
+
+def test_a_mixture_that_changes_nothing_says_so() -> None:
+    from studio.engine.mix import plan_mixture, preview_from
+
+    sizes = {"qa": 30, "sum": 10}
+    same = preview_from(plan_mixture(sizes, "proportional"), {}, "x", True)
+    assert any(n.startswith("every task keeps its rows") for n in same.notes)
+    capped = preview_from(plan_mixture(sizes, "proportional", cap=20), {}, "x", True)
+    assert not any(n.startswith("every task keeps its rows") for n in capped.notes)
+
+
+def test_weights_and_counts_reject_what_they_would_silently_change() -> None:
+    from studio.engine.errors import StudioError
+    from studio.engine.mix import parse_counts, parse_weights
+
+    with pytest.raises(StudioError, match="'qa' is named twice"):
+        parse_weights("qa=1,qa=2,sum=1")
+    with pytest.raises(StudioError, match="finite"):
+        parse_weights("qa=inf")
+    with pytest.raises(StudioError, match="whole number of rows"):
+        parse_counts("qa=1.5,sum=2")
+    with pytest.raises(StudioError, match="not a percentage"):
+        parse_counts("qa=20%,sum=3")
+    assert parse_counts("qa=100, sum=3") == {"qa": 100, "sum": 3}
+    assert parse_weights("qa=70%,sum=30%") == {"qa": 70.0, "sum": 30.0}

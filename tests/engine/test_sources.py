@@ -289,3 +289,87 @@ def test_ids_follow_their_rows_when_a_source_goes(dupes: dict[str, str]) -> None
         assert new is not None
         row_before = before.filter(pl.col(ID) == old).drop(ID).row(0)
         assert after.filter(pl.col(ID) == new).drop(ID).row(0) == row_before
+
+
+def test_steps_naming_tasks_follow_a_rename(tmp_path: Path) -> None:
+    """Steps declare the parameters holding task (or label) values; a rename carries into them,
+    two names renamed into one merge, and steps on another column are left alone."""
+    from studio.engine.steps.augment import AugmentEda
+    from studio.engine.steps.balance import CapClasses, Oversample
+    from studio.engine.steps.filter import ValuesFilter
+    from studio.engine.steps.mix import DedupAcross, MixTasks
+    from studio.engine.steps.transfer import TransferStages
+
+    names = {"qa": "question"}
+    mix = MixTasks(rule="percent", counts=(("qa", 5), ("sum", 9)), weights=(("qa", 0.3),))
+    moved = mix.with_values_renamed("task", names)
+    assert moved.counts == (("question", 5), ("sum", 9))
+    assert moved.weights == (("question", 0.3),)
+    assert MixTasks(column="domain", counts=(("qa", 1),)).with_values_renamed("task", names) == (
+        MixTasks(column="domain", counts=(("qa", 1),))
+    )
+    merged = mix.with_values_renamed("task", {"qa": "sum"})
+    assert merged.counts == (("sum", 14),)
+    assert ValuesFilter(column="task", values=("qa", "sum")).with_values_renamed(
+        "task", {"sum": "qa"}
+    ).values == ("qa",)
+    assert CapClasses(label="task", per_class="qa=3,sum=4").with_values_renamed(
+        "task", names
+    ).per_class == ("question=3,sum=4")
+    assert Oversample(label="task", target="auto").with_values_renamed("task", {"auto": "x"}) == (
+        Oversample(label="task", target="auto")
+    )
+    assert AugmentEda(label="task", only_labels=("qa",)).with_values_renamed(
+        "task", names
+    ).only_labels == ("question",)
+    assert DedupAcross().with_values_renamed("task", names) == DedupAcross()
+    stages = TransferStages(sources=("a.jsonl:task=qa,output=x", "b.jsonl:task=qab"))
+    assert stages.with_values_renamed("task", names).sources == (
+        "a.jsonl:task=question,output=x",
+        "b.jsonl:task=qab",
+    )
+    # the renamed step still runs: a mixture over the renamed task keeps its counts
+    frame = pl.DataFrame(
+        {"_id": pl.Series(range(6), dtype=pl.UInt64), "task": ["question"] * 4 + ["sum"] * 2}
+    ).lazy()
+    out = MixTasks(rule="counts", counts=(("qa", 2), ("sum", 1))).with_values_renamed("task", names)
+    counts = dict(out.apply(frame).collect().group_by("task").len().iter_rows())
+    assert counts == {"question": 2, "sum": 1}
+
+
+def test_a_source_that_maps_nowhere_says_what_it_has(tmp_path: Path) -> None:
+    """A source none of whose columns map is reported with the rows it loaded and its columns
+    (to map one with FIELD=COLUMN), and the other sources still combine."""
+    good = write_jsonl(tmp_path / "qa.jsonl", [{"question": "q", "answer": "a"}] * 3)
+    nums = write_jsonl(tmp_path / "nums.jsonl", [{"a": i, "b": [i]} for i in range(4)])
+    combined = combine([SourceSpec(good, "qa"), SourceSpec(nums, "nums")])
+    assert combined.dataset.rows == 3
+    report = combined.report.sources[1]
+    assert not report.ok and report.rows_loaded == 4
+    lines = report.lines()
+    assert lines[0] == "nums: nums.jsonl, 4 rows loaded, detected unknown (not used)"
+    assert "its columns: a, b; map one with FIELD=COLUMN" in lines[1]
+    # mapped, the list column is reported (not crashed on) and the int column is text
+    mapped = combine(
+        [SourceSpec(good, "qa"), SourceSpec(nums, "nums", (("instruction", "a"), ("output", "b")))]
+    )
+    report = mapped.report.sources[1]
+    assert report.ok and report.rows == 4
+    assert "column 'b' holds List(Int64), not text; output left empty" in report.problems
+    assert mapped.dataset.frame.filter(pl.col("task") == "nums").collect()["instruction"][3] == (
+        "3"
+    )
+
+
+def test_a_task_gone_is_left_out_of_the_steps_naming_it() -> None:
+    from studio.engine.steps.balance import CapClasses
+    from studio.engine.steps.mix import MixTasks
+    from studio.engine.steps.transfer import TransferStages
+
+    gone = {"sum": None}
+    mix = MixTasks(rule="counts", counts=(("qa", 5), ("sum", 9)))
+    assert mix.with_values_renamed("task", gone).counts == (("qa", 5),)
+    cap = CapClasses(label="task", per_class="qa=3,sum=4")
+    assert cap.with_values_renamed("task", gone).per_class == "qa=3"
+    stages = TransferStages(sources=("a.jsonl:task=sum",))
+    assert stages.with_values_renamed("task", gone) == stages

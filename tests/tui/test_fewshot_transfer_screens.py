@@ -209,3 +209,27 @@ async def test_approach_offers_the_mixture_for_several_tasks(tmp_path: Path) -> 
         from studio.tui.screens.mixture import MixtureScreen
 
         assert isinstance(app.screen, MixtureScreen)
+
+
+async def test_a_failed_preview_says_so_in_the_status_line(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    app = StudioApp([str(data)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.push_screen(FewShotScreen())
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, FewShotScreen)
+        screen.query_one("#fewshot-label", Select).value = ""
+        screen.query_one("#fewshot-eval", Input).value = "100"
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        notes = [n.message for n in app._notifications]
+        assert any("the 45 evaluation rows take all 45 rows" in m for m in notes), notes
+        status = str(screen.query_one("#fewshot-status", Static).content)
+        assert status == "few-shot preview: failed (see the message)"
+        # a good preview clears it
+        screen.query_one("#fewshot-eval", Input).value = "5"
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert str(screen.query_one("#fewshot-status", Static).content) == ""

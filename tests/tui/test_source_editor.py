@@ -132,7 +132,7 @@ async def test_edit_one_source_then_return(files, tmp_path: Path) -> None:  # no
         assert "1 row put back" in text
         shown = {b.binding.description for b in screen.active_bindings.values()}
         assert "Apply & return" in shown and "Keep editing" in shown
-        assert "Remove" not in shown and "Edit recipe" not in shown
+        assert "Remove" not in shown and "Recipe" not in shown
         await pilot.press("escape")
         await settle(app, pilot)
         assert app.editing is not None and not isinstance(app.screen, SourcesScreen)
@@ -376,3 +376,31 @@ async def test_quit_while_editing_asks(files) -> None:  # noqa: ANN001
         await pilot.press("n")
         await pilot.pause()
         assert app.editing is not None and app.is_running
+
+
+async def test_removing_a_source_leaves_its_task_out_of_the_mixture(files, tmp_path: Path) -> None:  # noqa: ANN001
+    qa, summ = files
+    third = write_jsonl(
+        tmp_path / "more.jsonl",
+        [{"instruction": f"more {i}", "output": f"o {i}"} for i in range(5)],
+    )
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum", f"{third}:task=more"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        mix = MixTasks(rule="counts", counts=(("qa", 10), ("sum", 4), ("more", 8)), max_repeat=2)
+        app.apply_step(mix)
+        await settle(app, pilot)
+        screen = await open_sources_view(app, pilot)
+        await pilot.press("down", "x", "y")  # remove sum
+        await settle(app, pilot)
+        assert isinstance(screen, SourcesScreen)
+        assert not [m for m in messages(app) if "no longer applies" in m], messages(app)
+        step = app.workspace.steps[0]
+        assert step.counts == (("qa", 10), ("more", 8))
+        frame = app.workspace.frame.collect()
+        assert dict(frame.group_by("task").len().iter_rows()) == {"qa": 10, "more": 8}
+        recipe = tmp_path / "r.recipe.json"
+        app.workspace.recipe().save(recipe)
+    out = tmp_path / "o.parquet"
+    assert main(["run", str(recipe), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(frame.drop(ID))

@@ -29,6 +29,7 @@ class AugmentEda(Step):
     """
 
     scope = "global"
+    value_fields = (("only_labels", "label"),)
     column: str = ""
     columns: tuple[str, ...] = ()
     ops: tuple[str, ...] = OPS

@@ -25,6 +25,7 @@ MODEL_METHODS = ("paraphrase", "backtranslate", "eda")
 class AugmentModel(Step):
     scope = "global"
     row_id_fields = ("only_ids",)
+    value_fields = (("only_labels", "label"),)
     method: str = "paraphrase"
     model: str = ""
     pivot_model: str = ""

@@ -333,6 +333,7 @@ def undersample(df: pl.DataFrame, label: str, target: Target, seed: int) -> pl.D
 
 class _Balance(Step):
     scope = "global"
+    value_fields = (("target", "label"),)
 
     def group_keys(self) -> tuple[str, ...]:
         return ()
@@ -394,6 +395,7 @@ class Undersample(_Balance):
 class CapClasses(_Balance):
     """At most `max_rows` rows per class (`per_class` = `CLASS=N,...` overrides), seeded."""
 
+    value_fields = (("per_class", "label"),)
     label: str = "label"
     max_rows: int = 0
     per_class: str = ""

@@ -9,7 +9,7 @@ states the columns it groups by in `group_keys()`), so recipes can later run dis
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 import polars as pl
@@ -63,6 +63,11 @@ class Step:
     row_id_fields: ClassVar[tuple[str, ...]] = ()
     """Parameters holding row ids (`_id` values, an int or a tuple of ints), so they can follow
     the rows when ids move (a source of a combined workspace removed or grown)."""
+    value_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """Parameters holding values of a column (label or task names), each as (value parameter,
+    parameter naming that column), so the values follow a rename (a task renamed in the
+    Sources view). A value parameter is a tuple of values, a tuple of (value, amount) pairs,
+    or a `VALUE=N,...` text."""
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         raise NotImplementedError
@@ -107,6 +112,22 @@ class Step:
                 changes[name] = one
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
+    def with_values_renamed(self, column: str, names: Mapping[str, str | None]) -> Step:
+        """This step with the values of `column` it names renamed by `names` (old -> new;
+        None: the value is gone, left out).
+
+        Two values renamed into one merge: amounts of (value, amount) pairs add up, plain values
+        are kept once."""
+        changes: dict[str, Any] = {}
+        for value_name, column_name in self.value_fields:
+            if getattr(self, column_name) != column:
+                continue
+            value = getattr(self, value_name)
+            renamed = rename_values(value, names)
+            if renamed != value:
+                changes[value_name] = renamed
+        return dataclasses.replace(self, **changes) if changes else self  # type: ignore[type-var]
+
     # -- JSON -----------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
@@ -129,6 +150,56 @@ class Step:
             return cls(**kwargs)
         except (TypeError, ValueError) as exc:
             raise RecipeError(f"Step {name!r} has bad parameters: {exc}") from exc
+
+
+def rename_values(value: Any, names: Mapping[str, str | None]) -> Any:
+    """`value` (see `Step.value_fields`) with the names in `names` renamed (merged on clashes)
+    or, mapped to None, left out (a task whose source was removed)."""
+    gone = object()
+
+    def renamed(name: Any) -> Any:
+        if not isinstance(name, str) or name not in names:
+            return name
+        new = names[name]
+        return gone if new is None else new
+
+    if isinstance(value, str):
+        if "=" not in value:
+            return value  # a strategy such as `auto`, not a list of names
+        pairs: list[tuple[str, str]] = []
+        for part in value.split(","):
+            name, sep, number = part.rpartition("=")
+            if not sep:
+                return value
+            pairs.append((name.strip(), number.strip()))
+        merged: dict[str, str] = {}
+        for name, number in pairs:
+            new = renamed(name)
+            if new is gone:
+                continue
+            if new in merged:
+                try:
+                    number = str(int(merged[new]) + int(number))
+                except ValueError:
+                    return value
+            merged[new] = number
+        out = ",".join(f"{n}={v}" for n, v in merged.items())
+        return value if out == ",".join(f"{n}={v}" for n, v in pairs) else out
+    if not isinstance(value, tuple):
+        return value
+    if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+        summed: dict[Any, Any] = {}
+        for key, amount in value:
+            new = renamed(key)
+            if new is not gone:
+                summed[new] = summed[new] + amount if new in summed else amount
+        return tuple(summed.items())
+    kept: list[Any] = []
+    for v in value:
+        new = renamed(v)
+        if new is not gone and new not in kept:
+            kept.append(new)
+    return tuple(kept)
 
 
 def get_step_class(name: str) -> type[Step]:

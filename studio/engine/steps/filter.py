@@ -172,6 +172,7 @@ def _as_key(column: str, dtype: pl.DataType) -> pl.Expr:
 class ValuesFilter(Step):
     """Keep (or with `exclude`, drop) rows whose `column` is one of `values` (a facet)."""
 
+    value_fields = (("values", "column"),)
     column: str = ""
     values: tuple[Any, ...] = ()
     exclude: bool = False

@@ -41,6 +41,7 @@ class MixTasks(Step):
     seed: int = 0
 
     scope = "global"
+    value_fields = (("counts", "column"), ("weights", "column"))
 
     def group_keys(self) -> tuple[str, ...]:
         return (self.column,)

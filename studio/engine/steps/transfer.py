@@ -9,13 +9,26 @@ stage-1 sources, the leak check and the output format, so `studio transfer --rec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
 from studio.engine.errors import StepError
 from studio.engine.steps.base import Step, register, require_columns
+
+
+def _renamed_source(text: str, names: Mapping[str, str | None]) -> str:
+    """A `PATH:task=NAME,...` source text with its task renamed by `names` (a task gone from
+    the workspace is still a stage-1 file: its name stays)."""
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(2)
+        return match.group(1) + (names.get(name) or name)
+
+    return re.sub(r"([:,]task=)([^,:]+)(?=$|[,:])", swap, text)
 
 
 @register("transfer.stages")
@@ -51,6 +64,16 @@ class TransferStages(Step):
             require_columns(schema, self.stratify)
         if self.test and not Path(self.test).exists():
             raise StepError(f"{self.test}: no such test file.")
+
+    def with_values_renamed(self, column: str, names: Mapping[str, str | None]) -> Step:
+        """Stage-1 sources named `PATH:task=OLD` (e.g. added from the open sources) follow a
+        task renamed in the Sources view."""
+        from studio.engine.sources import TASK
+
+        if column != TASK:
+            return self
+        sources = tuple(_renamed_source(s, names) for s in self.sources)
+        return self if sources == self.sources else replace(self, sources=sources)
 
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         from studio.engine.transfer import split_target

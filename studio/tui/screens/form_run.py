@@ -13,10 +13,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, Static
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from studio.engine.errors import StudioError
-from studio.engine.progress import RunContext, running
+from studio.engine.progress import Cancelled, RunContext, running
 from studio.tui.screens.view import WorkspaceView
 
 if TYPE_CHECKING:
@@ -99,6 +99,19 @@ class FormRunView(WorkspaceView):
             )
             return
         self.run_write(step, folder, force=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The status line says when a preview or write stopped (not its last progress)."""
+        super().on_worker_state_changed(event)
+        if event.worker.group != self.PREFIX or not self.is_mounted:
+            return
+        what = event.worker.description or "work"
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            cancelled = isinstance(error, Cancelled)
+            self._set_status(f"{what}: {'cancelled' if cancelled else 'failed'} (see the message)")
+        elif event.state == WorkerState.CANCELLED:
+            self._set_status(f"{what}: cancelled")
 
     def _set_status(self, text: str) -> None:
         self.query_one(f"#{self.PREFIX}-status", Static).update(Text(text, style="dim"))

@@ -17,10 +17,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from studio.engine.errors import StudioError
-from studio.engine.mix import MixPreview, Plan, parse_weights, plan_mixture, preview_from
+from studio.engine.mix import (
+    MixPreview,
+    Plan,
+    parse_counts,
+    parse_weights,
+    plan_mixture,
+    preview_from,
+)
 from studio.engine.steps.base import ID
 from studio.engine.steps.mix import DedupAcross, MixTasks
 from studio.tui import keymap
@@ -28,11 +35,18 @@ from studio.tui.messages import StepRequested
 from studio.tui.screens.view import WorkspaceView
 
 RULES: list[tuple[str, str]] = [
-    ("examples-proportional (cap K)", "proportional"),
-    ("temperature (n^1/T)", "temperature"),
+    ("proportional, cap K", "proportional"),
+    ("temperature n^(1/T)", "temperature"),
     ("percent / weights", "percent"),
     ("fixed counts", "counts"),
 ]
+USED_BY: dict[str, tuple[str, ...]] = {
+    "#mix-weights": ("percent", "counts"),
+    "#mix-cap": ("proportional", "temperature"),
+    "#mix-temperature": ("temperature",),
+    "#mix-total": ("proportional", "temperature", "percent"),
+}
+"""The inputs each rule reads (max repeat and seed: every rule)."""
 DEDUP: list[tuple[str, str]] = [
     ("exact", "exact"),
     ("normalized", "normalized"),
@@ -61,6 +75,7 @@ class MixtureScreen(WorkspaceView):
         self.estimated = True
         self.preview: MixPreview | None = None
         self._counted_for: tuple[int, str, str] | None = None
+        self._filled = ""  # the weights text filled in (not typed)
 
     def compose(self) -> ComposeResult:
         yield Static("Mixture", classes="view-title", id="mix-title")
@@ -102,6 +117,7 @@ class MixtureScreen(WorkspaceView):
         self.query_one("#mix-table", DataTable).add_columns(
             "task", "rows in", "rows out", "% rows", "% tokens", "epochs"
         )
+        self._rule_inputs()
         self.workspace_changed()
 
     # -- workspace ---------------------------------------------------------------------------
@@ -120,7 +136,8 @@ class MixtureScreen(WorkspaceView):
             return
         title.update(
             Text(
-                f"Mixture · {ws.dataset.name} · {ws.rows:,} rows · {len(ws.steps)} steps",
+                f"Mixture · {ws.dataset.name} · {ws.rows:,} rows · {len(ws.steps)} "
+                f"step{'' if len(ws.steps) == 1 else 's'}",
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -175,6 +192,30 @@ class MixtureScreen(WorkspaceView):
         with contextlib.suppress(RuntimeError):
             self.app.call_from_thread(self._counted, column, sizes, means, label, estimated)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A count that failed (e.g. an unknown tokenizer) leaves the last preview, says so,
+        and is tried again on the next change."""
+        super().on_worker_state_changed(event)
+        if event.worker.group != "mix-counts" or event.state != WorkerState.ERROR:
+            return
+        self._counted_for = None
+        if not self.is_mounted:
+            return
+        self.refresh_preview()
+        note = Text(
+            "tokens not counted (see the message); the last count is shown"
+            if self.sizes
+            else "Counting failed (see the message).",
+            style="bold",
+        )
+        summary = self.query_one("#mix-summary", Static)
+        if self.preview is None:
+            summary.update(note)
+            return
+        text = Text("\n".join(self.preview.lines()[len(self.preview.tasks) + 1 :]) + "\n")
+        text.append_text(note)
+        summary.update(text)
+
     def _counted(
         self,
         column: str,
@@ -187,10 +228,24 @@ class MixtureScreen(WorkspaceView):
             return
         self.sizes, self.means = sizes, means
         self.tokens_label, self.estimated = label, estimated
-        if not self.query_one("#mix-weights", Input).value.strip() and sizes:
-            share = round(1 / len(sizes), 4)
-            self.query_one("#mix-weights", Input).value = ",".join(f"{t}={share}" for t in sizes)
+        weights = self.query_one("#mix-weights", Input)
+        if sizes and (not weights.value.strip() or weights.value == self._filled):
+            self._fill_weights()
         self.refresh_preview()
+
+    def _fill_weights(self) -> None:
+        """Start the weights/counts from every task: equal shares (percent), or each task's
+        rows (counts), so switching the rule does not read shares as counts."""
+        if not self.sizes:
+            return
+        rule = str(self.query_one("#mix-rule", Select).value)
+        if rule == "counts":
+            text = ",".join(f"{t}={n}" for t, n in self.sizes.items())
+        else:
+            share = round(1 / len(self.sizes), 4)
+            text = ",".join(f"{t}={share}" for t in self.sizes)
+        self._filled = text
+        self.query_one("#mix-weights", Input).value = text
 
     # -- preview -----------------------------------------------------------------------------
     def _plan(self, step: MixTasks) -> Plan:
@@ -213,6 +268,8 @@ class MixtureScreen(WorkspaceView):
         text = self.query_one("#mix-weights", Input).value
 
         def value(wid: str, kind: type, default: float) -> float:
+            if wid in USED_BY and rule not in USED_BY[wid]:
+                return default  # an input this rule does not read (disabled)
             return _number(self.query_one(wid, Input).value, kind, default)
 
         common = {
@@ -225,7 +282,7 @@ class MixtureScreen(WorkspaceView):
         if rule == "percent":
             return MixTasks(rule=rule, weights=tuple(parse_weights(text).items()), **common)
         if rule == "counts":
-            counts = tuple((t, int(round(n))) for t, n in parse_weights(text).items())
+            counts = tuple(parse_counts(text).items())
             return MixTasks(rule=rule, counts=counts, **common)
         if rule == "temperature":
             temperature = float(value("#mix-temperature", float, 1.0))
@@ -252,6 +309,12 @@ class MixtureScreen(WorkspaceView):
         lines = self.preview.lines()[len(self.preview.tasks) + 1 :]
         summary.update(Text("\n".join(lines)))
 
+    def _rule_inputs(self) -> None:
+        """Disable the inputs the chosen rule does not use (they are skipped by Tab, too)."""
+        rule = str(self.query_one("#mix-rule", Select).value)
+        for wid, used in USED_BY.items():
+            self.query_one(wid, Input).disabled = rule not in used
+
     @on(Select.Changed, "#mix-column")
     def _column_changed(self) -> None:
         self.sizes = {}
@@ -266,6 +329,10 @@ class MixtureScreen(WorkspaceView):
     def _controls_changed(self, event: Input.Changed | Select.Changed) -> None:
         if getattr(event, "input", None) is not None and event.input.id == "mix-tokenizer":  # type: ignore[union-attr]
             return
+        if isinstance(event, Select.Changed):
+            self._rule_inputs()
+            if self.query_one("#mix-weights", Input).value == self._filled:
+                self._fill_weights()  # not typed over: restart it for the rule
         self.refresh_preview()
 
     # -- actions -----------------------------------------------------------------------------

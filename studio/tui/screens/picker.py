@@ -62,8 +62,9 @@ def _size(n: int) -> str:
 class PickerScreen(Screen[str | None]):
     BINDINGS = keymap.bindings("picker")
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, title: str = "Open a dataset") -> None:
         super().__init__()
+        self.heading = title
         self.start = (folder or Path.cwd()).resolve()
         self.folder = self.start
         self.entries: list[Path] = []
@@ -119,7 +120,7 @@ class PickerScreen(Screen[str | None]):
             table.add_row(name, size, modified, key=str(path))
         files = sum(1 for p in self.entries if not p.is_dir())
         self.query_one("#picker-title", Static).update(
-            Text(f"Open a dataset · {folder}", no_wrap=True, overflow="ellipsis")
+            Text(f"{self.heading} · {folder}", no_wrap=True, overflow="ellipsis")
         )
         samples = samples_dir()
         if samples is not None and folder == samples:
@@ -162,5 +163,14 @@ class PickerScreen(Screen[str | None]):
             return
         self.show_folder(self.start if self.folder == samples else samples)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("quit", "cancel"):
+            quits = getattr(self.app, "workspace", None) is None
+            return quits if action == "quit" else not quits
+        return True
+
     def action_quit(self) -> None:
+        self.dismiss(None)
+
+    def action_cancel(self) -> None:
         self.dismiss(None)

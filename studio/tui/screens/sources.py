@@ -84,6 +84,8 @@ def preview_lines(combined: Combined, task: str, rows: int = PREVIEW_ROWS) -> li
             if isinstance(value, list):
                 for turn in value[:4]:
                     out.append(f"  {turn.get('role')}: {_short(turn.get('content'))}")
+            elif value is None:
+                out.append(f"  {key}: (empty)")
             else:
                 out.append(f"  {key}: {_short(value)}")
     return out
@@ -187,6 +189,8 @@ class SourcesScreen(WorkspaceView):
     def _list(self, combined: Combined) -> None:
         table = self.query_one(DataTable)
         edit = self.edit
+        # the mapping is the last column: as wide as the screen leaves it (the detail has it all)
+        width = max(40, self.app.size.width - 90)
         for index, src in enumerate(combined.report.sources):
             spec = combined.specs[index] if index < len(combined.specs) else None
             status = status_text(src)
@@ -199,7 +203,7 @@ class SourcesScreen(WorkspaceView):
                 Text(src.kind),
                 Text(recipe_count(spec) if spec is not None else "-"),
                 Text(status, style="" if status == "ok" else "bold"),
-                Text(_short(mapping_text(src), 40)),
+                Text(_short(mapping_text(src), width)),
             )
 
     @on(DataTable.RowHighlighted)

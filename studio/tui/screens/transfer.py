@@ -163,7 +163,7 @@ class TransferScreen(FormRunView):
                 parts.append(path)
                 field.value = f"{SEPARATOR} ".join(parts)
 
-        self.app.push_screen(PickerScreen(self._folder()), picked)
+        self.app.push_screen(PickerScreen(self._folder(), title="Add a stage-1 source"), picked)
 
     @on(Select.Changed, "#transfer-open")
     def _open_source_chosen(self, event: Select.Changed) -> None:
@@ -182,7 +182,7 @@ class TransferScreen(FormRunView):
             if path:
                 self.query_one("#transfer-test", Input).value = path
 
-        self.app.push_screen(PickerScreen(self._folder()), picked)
+        self.app.push_screen(PickerScreen(self._folder(), title="Pick the test file"), picked)
 
     def _folder(self) -> Path | None:
         ws = self.workspace
