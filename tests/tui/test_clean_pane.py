@@ -78,7 +78,12 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         assert "key: hello world how are you" in str(left_text)  # the normalized key
         await pilot.press("n")
         await pilot.pause()
-        assert "row 4" in str(pane.query_one("#dup-right-title", Static).render())
+        # the title leads with file:line (what fits at 80 columns), then the id
+        assert str(pane.query_one("#dup-right-title", Static).render()) == "2/2: d.jsonl:5 · id 4"
+        assert str(pane.query_one("#dup-left-title", Static).render()) == "kept: d.jsonl:1 · id 0"
+        status = pane.query_one("#dup-status", Static)
+        assert str(status.render()) == "1 cluster, 2 rows would go"
+        assert status.content_region.width >= len("1 cluster, 2 rows would go")
         await pilot.press("k")
         await pilot.pause()
         assert pane.overrides() == ((0, 4),)
@@ -87,6 +92,9 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         assert ws is not None
         await settle(app, pilot, lambda: len(ws.steps) == 1)
         assert ws.frame.collect()[ID].to_list() == [1, 3, 4, 5]
+        # the applied clusters are gone from the list and from the side-by-side view
+        assert str(pane.query_one("#dup-left", Static).render()) == ""
+        assert str(pane.query_one("#dup-right-title", Static).render()) == ""
         step = ws.steps[-1]
         assert isinstance(step, DedupNormalized) and step.overrides == ((0, 4),)
         reasons = dict(ws.removed().select(ID, "reason").iter_rows())
@@ -256,3 +264,24 @@ async def test_exact_on_chosen_columns_and_near_settings(tmp_path) -> None:  # n
         await pilot.pause()
         near = pane.build_dedup_step()
         assert isinstance(near, DedupNear) and (near.shingle, near.ngram) == ("char", 4)
+
+
+async def test_f_finds_what_the_open_sub_tab_is_about(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-labels"
+        await pilot.pause()
+        pane.query_one("#label-groups", DataTable).focus()
+        await pilot.press("f")
+        await settle(app, pilot, lambda: pane.conflicts is not None)
+        assert pane.query_one("#label-groups", DataTable).row_count == 2
+        assert pane.clusters is None  # the duplicate search did not run instead
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-flags"
+        await pilot.pause()
+        table = pane.query_one("#flag-counts", DataTable)
+        table.focus()
+        await pilot.press("f")
+        await settle(app, pilot, lambda: table.row_count > 0)
+        assert pane.clusters is None

@@ -86,6 +86,10 @@ def word_diff(a: str, b: str) -> tuple[Text, Text]:
     return left, right
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _short(value: object, limit: int = PREVIEW_CHARS) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= limit else text[:limit] + "…"
@@ -140,7 +144,13 @@ class CleanPane(Pane):
     TITLE = "Clean"
 
     BINDINGS = [
-        Binding("f", "find", "Find", id="clean.find", tooltip="Find duplicates"),
+        Binding(
+            "f",
+            "find",
+            "Find",
+            id="clean.find",
+            tooltip="Find duplicates, conflicting labels or flag counts (the open sub-tab)",
+        ),
         Binding("a", "accept", "Accept", id="clean.accept", tooltip="Accept this cluster"),
         Binding("r", "reject", "Reject", id="clean.reject", tooltip="Keep every row of it"),
         Binding("k", "keep_shown", "Keep this", id="clean.keep", tooltip="Keep the right row"),
@@ -411,6 +421,17 @@ class CleanPane(Pane):
     def action_find(self) -> None:
         if self.workspace is None:
             return
+        # `f` finds what the open sub-tab is about, like `x` applies it
+        active = self.query_one("#clean-tabs", TabbedContent).active
+        if active == "clean-labels":
+            self._lab_find()
+            return
+        if active == "clean-flags":
+            self._flag_count()
+            return
+        if active == "clean-ops":
+            self.notify("Tick cleaning ops, then x applies them.", severity="information")
+            return
         try:
             leak = self.build_leak_step()
             step = leak or self.build_dedup_step()
@@ -506,7 +527,7 @@ class CleanPane(Pane):
         self.query_one("#dup-progress", ProgressBar).update(total=1, progress=1)
         self.query_one("#dup-status", Static).update(
             Text(
-                f"{total:,} rows also in {Path(step.other).name} ({step.mode}),"
+                f"{_n(total, 'row')} also in {Path(step.other).name} ({step.mode}),"
                 f" {len(groups):,} of its rows"
             )
         )
@@ -547,7 +568,7 @@ class CleanPane(Pane):
             left,
             right,
             f"in {other_name}: {group.other_source}",
-            f"row {mine} ({source(mine)}) {state} {self.shown + 1}/{len(group.members)}",
+            f"{self.shown + 1}/{len(group.members)} {state}: {source(mine)} · id {mine}",
         )
 
     @on(Button.Pressed, "#dup-find")
@@ -613,7 +634,7 @@ class CleanPane(Pane):
         dropped = int(found.dropped().sum())
         self.query_one("#dup-progress", ProgressBar).update(total=1, progress=1)
         self.query_one("#dup-status", Static).update(
-            Text(f"{len(members):,} clusters, {dropped:,} rows would go")
+            Text(f"{_n(len(members), 'cluster')}, {_n(dropped, 'row')} would go")
         )
         if members:
             table.focus()
@@ -679,8 +700,9 @@ class CleanPane(Pane):
             left = Text.assemble(Text("key: " + keys[0], style="italic"), "\n", left)
             right = Text.assemble(Text("key: " + keys[1], style="italic"), "\n", right)
         source = self.workspace.dataset.source_of if self.workspace is not None else str
-        left_title = f"{'kept' if kept >= 0 else 'all kept'}: row {left_id} ({source(left_id)})"
-        right_title = f"row {right_id} ({source(right_id)}) {self.shown + 1}/{len(others)}"
+        # file:line first: at 80 columns the title is cut, and the line is what a user looks up
+        left_title = f"{'kept' if kept >= 0 else 'all kept'}: {source(left_id)} · id {left_id}"
+        right_title = f"{self.shown + 1}/{len(others)}: {source(right_id)} · id {right_id}"
         self._set_member_views(left, right, left_title, right_title)
 
     def _set_member_views(self, left: Text, right: Text, lt: str, rt: str) -> None:
@@ -782,6 +804,8 @@ class CleanPane(Pane):
             )
             self.post_message(StepRequested(leak))
             self.leak_step, self.leak_groups, self.leak_kept = None, [], set()
+            self.current = -1
+            self._set_member_views(Text(""), Text(""), "", "")
             self.query_one("#dup-clusters", DataTable).clear()
             self.query_one("#dup-status", Static).update(Text("applied; find again to review more"))
             return
@@ -792,6 +816,8 @@ class CleanPane(Pane):
         step = type(base)(**{**base.params(), "overrides": self.overrides()})  # type: ignore[arg-type]
         self.post_message(StepRequested(step))
         self.found_step, self.clusters, self.members = None, None, []
+        self.current = -1
+        self._set_member_views(Text(""), Text(""), "", "")
         self.query_one("#dup-clusters", DataTable).clear()
         self.query_one("#dup-status", Static).update(Text("applied; find again to review more"))
 
@@ -859,7 +885,7 @@ class CleanPane(Pane):
             )
         groups = found["group"].n_unique() if found.height else 0
         self.query_one("#lab-status", Static).update(
-            Text(f"{groups:,} texts with conflicting labels ({found.height:,} rows)")
+            Text(f"conflicts: {_n(groups, 'text')}, {_n(found.height, 'row')}")
         )
 
     @on(Button.Pressed, "#lab-pick")
