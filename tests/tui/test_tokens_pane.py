@@ -204,3 +204,32 @@ async def test_escape_cancels_a_running_count(tok: str, tmp_path: Path) -> None:
         await pilot.pause()
         assert "cancelled" in str(pane.query_one("#tokens-mode", Label).render())
         assert pane.figures is before
+
+
+async def test_chunk_takes_the_overlap_typed_in_the_pane(tok: str, tmp_path: Path) -> None:
+    from studio.engine.steps.tokens import ChunkTokens
+    from tests.tokens_fixtures import SENTENCES
+
+    path = _jsonl(tmp_path / "t.jsonl", [{"text": " ".join(SENTENCES)}, {"text": "Hi"}])
+    app = StudioApp([path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_tokens(app, pilot)
+        pane.query_one("#tokens-tokenizer", Input).value = tok
+        pane.query_one("#tokens-limit", Input).value = "16"
+        overlap = pane.query_one("#tokens-overlap", Input)
+        assert overlap.region.right <= 80  # the actions row fits at 80 columns
+        overlap.value = "16"  # not smaller than the chunk: refused, no step
+        pane.query_one("#tokens-chunk").press()
+        await pilot.pause()
+        assert app.workspace is not None and not app.workspace.steps
+        overlap.value = "5"
+        pane.query_one("#tokens-chunk").press()
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.workspace.steps:
+                break
+        step = app.workspace.steps[-1]
+        assert isinstance(step, ChunkTokens)
+        assert (step.max_tokens, step.overlap, step.tokenizer) == (16, 5, tok)
+        assert app.workspace.rows > 2

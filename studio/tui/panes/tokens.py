@@ -168,13 +168,21 @@ class TokensPane(Pane):
             with Horizontal(id="tokens-actions"):
                 yield Button("Drop over limit", id="tokens-drop")
                 yield Select(
-                    [("keep start", "start"), ("keep end", "end")],
+                    [("start", "start"), ("end", "end")],
                     value="start",
                     allow_blank=False,
                     id="tokens-keep",
+                    tooltip="Truncate: keep the start or the end of the text",
                 )
                 yield Button("Truncate", id="tokens-truncate")
                 yield Button("Chunk", id="tokens-chunk")
+                yield Input(
+                    placeholder="overlap",
+                    type="integer",
+                    id="tokens-overlap",
+                    tooltip="Chunk: tokens each chunk shares with the previous one"
+                    " (chunks are the token limit long; empty: limit ÷ 8, at most 64)",
+                )
                 yield Button("Loss mask", id="tokens-loss-mask-button")
 
     def on_mount(self) -> None:
@@ -388,7 +396,15 @@ class TokensPane(Pane):
         limit = self._need_limit()
         if limit is None:
             return
-        overlap = min(64, limit // 8)
+        value = self.query_one("#tokens-overlap", Input).value.strip()
+        overlap = int(value) if value.lstrip("-").isdigit() else min(64, limit // 8)
+        if not 0 <= overlap < limit:
+            self.notify(
+                f"The overlap must be at least 0 and smaller than the limit ({limit:,}).",
+                severity="error",
+                markup=False,
+            )
+            return
         self.post_message(StepRequested(ChunkTokens(self.tokenizer_spec, limit, overlap, "")))
 
     @on(Button.Pressed, "#tokens-loss-mask-button")
