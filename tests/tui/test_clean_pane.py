@@ -285,3 +285,23 @@ async def test_f_finds_what_the_open_sub_tab_is_about(tmp_path) -> None:  # noqa
         await pilot.press("f")
         await settle(app, pilot, lambda: table.row_count > 0)
         assert pane.clusters is None
+
+
+async def test_a_failed_search_says_so_in_the_status(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        pane.query_one("#dup-mode").value = "semantic"
+        pane.query_one("#dup-extra").value = str(tmp_path / "no-such-model")
+        await pilot.pause()
+        pane.query_one("#dup-clusters", DataTable).focus()
+        await pilot.press("f")
+        status = pane.query_one("#dup-status", Static)
+        for _ in range(200):  # not settle(): waiting on a failed worker raises
+            await pilot.pause(0.05)
+            if "failed" in str(status.render()):
+                break
+        assert str(status.render()) == "search failed (see the message)"
+        messages = [n.message for n in app._notifications]
+        assert any("no such model folder" in m for m in messages)

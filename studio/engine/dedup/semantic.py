@@ -38,6 +38,8 @@ def load_encoder(name: str) -> tuple[object, object]:
                 "or a Hugging Face model name."
             )
         source = str(path) if path.is_dir() else name
+        # no tqdm bar on stderr ("Loading weights"): the CLI and the app report their own
+        transformers.utils.logging.disable_progress_bar()
         # the cache first; the hub only when its host resolves (offline, the hub's own
         # retries take most of a minute before failing)
         attempts = [True]

@@ -8,8 +8,10 @@ recipe replays the same rows headless.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from textual.worker import WorkerState, get_current_worker
 
 from studio.engine.dedup.clusters import KEEP_POLICIES, Clusters
 from studio.engine.dedup.text import Normalization, normalize
-from studio.engine.errors import StepError
+from studio.engine.errors import StepError, StudioError
 from studio.engine.progress import RunContext, running
 from studio.engine.quality_flags import FLAG_NAMES, flag_counts
 from studio.engine.steps.base import ID, Step, id_in
@@ -481,7 +483,7 @@ class CleanPane(Pane):
             self.app.call_from_thread(self._progress, done, total, note)
 
         context = RunContext(on_progress=progress, is_cancelled=lambda: worker.is_cancelled)
-        with running(context):
+        with running(context), self._status_on_failure():
             leaks = step.leaks(frame)
         if worker.is_cancelled:
             return
@@ -589,7 +591,7 @@ class CleanPane(Pane):
             self.app.call_from_thread(self._progress, done, total, note)
 
         context = RunContext(on_progress=progress, is_cancelled=lambda: worker.is_cancelled)
-        with running(context):
+        with running(context), self._status_on_failure():
             data = frame.collect()
             found = step.clusters(data)
         if worker.is_cancelled:
@@ -610,6 +612,19 @@ class CleanPane(Pane):
                 values = sub[column].cast(pl.String).fill_null("").to_list()
             texts = dict(zip(sub[ID].to_list(), values, strict=True))
         self.app.call_from_thread(self._show_clusters, step, found, member_pos, texts)
+
+    @contextlib.contextmanager
+    def _status_on_failure(self) -> Iterator[None]:
+        """A failed search says so in the status line (the app's toast has the reason)."""
+        try:
+            yield
+        except StudioError:
+            self.app.call_from_thread(self._search_failed)
+            raise
+
+    def _search_failed(self) -> None:
+        self.query_one("#dup-progress", ProgressBar).update(total=1, progress=0)
+        self.query_one("#dup-status", Static).update(Text("search failed (see the message)"))
 
     def _progress(self, done: float, total: float, note: str) -> None:
         self.query_one("#dup-progress", ProgressBar).update(total=max(total, 1), progress=done)
