@@ -305,3 +305,27 @@ async def test_a_failed_search_says_so_in_the_status(tmp_path) -> None:  # noqa:
         assert str(status.render()) == "search failed (see the message)"
         messages = [n.message for n in app._notifications]
         assert any("no such model folder" in m for m in messages)
+
+
+async def test_ticked_ops_tidy_whitespace_after_html(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "h.jsonl"
+    rows = [{"text": "<p>Hello &amp; <b>welcome</b></p>\n<div>Caf&eacute;<br/>line</div>"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-ops"
+        await pilot.pause()
+        for op in ("strip", "html", "stem", "stopwords"):
+            pane.query_one(f"#op-{op}").value = True
+        pane.query_one("#ops-output").value = "bow"
+        pane.query_one("#ops-apply").press()
+        ws = app.workspace
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 4 and not pane._queue)
+        names = [s.to_json()["step"] for s in ws.steps]
+        assert names == ["clean.html", "clean.whitespace", "clean.stopwords", "clean.stem"]
+        out = ws.frame.collect().row(0, named=True)
+        assert out["text"] == rows[0]["text"]  # the source column is untouched
+        # tags gone, then whitespace tidied, stop words ("&") before stemming; every op shows
+        assert out["bow"] == "hello welcom café line"

@@ -59,17 +59,20 @@ from studio.tui.screens.picker import PickerScreen
 MODES = ("exact", "normalized", "near", "semantic")
 PREVIEW_CHARS = 4000
 OP_LABELS = {
-    "strip": "whitespace",
+    "html": "HTML",
+    "control": "control chars",
     "nfc": "Unicode NFC",
     "nfkc": "Unicode NFKC",
-    "control": "control chars",
-    "html": "HTML",
+    "strip": "whitespace",
     "empty": "empty markers",
     "drop_empty": "drop empty",
     "lower": "lowercase*",
-    "stem": "stem*",
     "stopwords": "stop words*",
+    "stem": "stem*",
 }
+"""Ticked ops apply in this order: markup and stray characters go before whitespace is tidied
+(tags leave line breaks and spaces behind), stop words before stemming (stems no longer match
+the list)."""
 
 
 def word_diff(a: str, b: str) -> tuple[Text, Text]:
