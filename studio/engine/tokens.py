@@ -766,7 +766,16 @@ def plan_columns(
     schema = frame.collect_schema()
     shape = shape or detect_shape(frame)
     if columns:
+        missing = [c for c in columns if c not in schema]
+        if missing:
+            raise StudioError(
+                f"No column named {missing[0]!r}; columns are: "
+                f"{', '.join(n for n in schema.names() if not n.startswith('_'))}."
+            )
         chosen = tuple(c for c in columns if c in schema)
+        odd = [c for c in chosen if schema[c] != pl.String and not isinstance(schema[c], pl.List)]
+        if odd:
+            raise StudioError(f"Column {odd[0]!r} holds {schema[odd[0]]}, not text.")
         chat = next((c for c in chosen if isinstance(schema[c], pl.List)), None)
         if chat is not None:
             return CountPlan((chat,), chat=chat, sharegpt=chat.lower() == "conversations")

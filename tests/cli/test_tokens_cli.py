@@ -146,3 +146,14 @@ def test_existing_output_is_refused_before_counting(
     assert main(["tokens", path, "-o", str(tmp_path / "o2.jsonl")]) == 1
     assert "needs --drop-over or --truncate" in capsys.readouterr().err
     assert not (tmp_path / "o2.jsonl").exists()
+
+
+def test_unknown_or_numeric_column_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("text,n\nhello there,1\n", encoding="utf-8")
+    assert main(["tokens", str(path), "--column", "txet"]) == 1
+    assert "No column named 'txet'; columns are: text, n." in capsys.readouterr().err
+    assert main(["tokens", str(path), "--column", "n"]) == 1
+    assert "Column 'n' holds Int64, not text." in capsys.readouterr().err
