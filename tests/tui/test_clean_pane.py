@@ -78,9 +78,9 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         assert "key: hello world how are you" in str(left_text)  # the normalized key
         await pilot.press("n")
         await pilot.pause()
-        # the title leads with file:line (what fits at 80 columns), then the id
-        assert str(pane.query_one("#dup-right-title", Static).render()) == "2/2: d.jsonl:5 · id 4"
-        assert str(pane.query_one("#dup-left-title", Static).render()) == "kept: d.jsonl:1 · id 0"
+        # the title leads with the line (what fits at 80 columns), then the id
+        assert str(pane.query_one("#dup-right-title", Static).render()) == "2/2: line 5 · id 4"
+        assert str(pane.query_one("#dup-left-title", Static).render()) == "kept: line 1 · id 0"
         status = pane.query_one("#dup-status", Static)
         assert str(status.render()) == "1 cluster, 2 rows would go"
         assert status.content_region.width >= len("1 cluster, 2 rows would go")

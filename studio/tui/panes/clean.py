@@ -567,7 +567,7 @@ class CleanPane(Pane):
         mine = group.members[self.shown]
         left, right = word_diff(_short(group.other_text), _short(self.leak_texts.get(mine, "")))
         other_name = Path(self.leak_step.other).name if self.leak_step else "other"
-        source = self.workspace.dataset.source_of if self.workspace is not None else str
+        source = self._where
         state = "kept" if mine in self.leak_kept else "goes"
         self._set_member_views(
             left,
@@ -673,7 +673,7 @@ class CleanPane(Pane):
         elif decision == -2:
             state = "accepted"
         else:
-            state = "kept changed"
+            state = "changed"
         return (
             str(c + 1),
             str(len(members)),
@@ -717,11 +717,21 @@ class CleanPane(Pane):
             keys = normalize(pl.Series([a, b]), self.found_step.normalization).to_list()
             left = Text.assemble(Text("key: " + keys[0], style="italic"), "\n", left)
             right = Text.assemble(Text("key: " + keys[1], style="italic"), "\n", right)
-        source = self.workspace.dataset.source_of if self.workspace is not None else str
-        # file:line first: at 80 columns the title is cut, and the line is what a user looks up
+        source = self._where
+        # where first: at 80 columns the title is cut, and the line is what a user looks up
         left_title = f"{'kept' if kept >= 0 else 'all kept'}: {source(left_id)} · id {left_id}"
         right_title = f"{self.shown + 1}/{len(others)}: {source(right_id)} · id {right_id}"
         self._set_member_views(left, right, left_title, right_title)
+
+    def _where(self, row_id: int) -> str:
+        """`line N` of the one file opened, else `file:line` (rows added by steps: `new:id`)."""
+        if self.workspace is None:
+            return str(row_id)
+        dataset = self.workspace.dataset
+        where = dataset.source_of(row_id)
+        if len(dataset.origins) == 1 and not where.startswith("new:"):
+            return "line " + where.rpartition(":")[2]
+        return where
 
     def _set_member_views(self, left: Text, right: Text, lt: str, rt: str) -> None:
         self.query_one("#dup-left", Static).update(left)
