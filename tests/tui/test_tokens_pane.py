@@ -233,3 +233,31 @@ async def test_chunk_takes_the_overlap_typed_in_the_pane(tok: str, tmp_path: Pat
         assert isinstance(step, ChunkTokens)
         assert (step.max_tokens, step.overlap, step.tokenizer) == (16, 5, tok)
         assert app.workspace.rows > 2
+
+
+async def test_add_count_columns_as_a_step(tok: str, tmp_path: Path) -> None:
+    from studio.engine.steps.tokens import CountTokens
+    from studio.engine.tokens import load_tokenizer
+
+    texts = ["Hello there!", "The quick brown fox jumps over the lazy dog."]
+    path = _jsonl(tmp_path / "t.jsonl", [{"text": t, "n": i} for i, t in enumerate(texts)])
+    app = StudioApp([path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_tokens(app, pilot)
+        pane.query_one("#tokens-tokenizer", Input).value = tok
+        pane.start_count()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        button = pane.query_one("#tokens-add-columns")
+        assert button.region.right <= 80
+        button.press()
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.workspace is not None and app.workspace.steps:
+                break
+        assert app.workspace is not None
+        step = app.workspace.steps[-1]
+        assert isinstance(step, CountTokens) and step.tokenizer == tok
+        frame = app.workspace.frame.collect()
+        assert frame["tokens_text"].to_list() == load_tokenizer(tok).count(texts)

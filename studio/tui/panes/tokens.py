@@ -27,7 +27,7 @@ from studio.engine.chat_checks import CheckResult, check_chat
 from studio.engine.errors import StudioError
 from studio.engine.progress import Cancelled
 from studio.engine.steps.base import ID
-from studio.engine.steps.tokens import ChunkTokens, DropOverLimit, TruncateTokens
+from studio.engine.steps.tokens import ChunkTokens, CountTokens, DropOverLimit, TruncateTokens
 from studio.engine.tokens import (
     ESTIMATE_LABEL,
     CountPlan,
@@ -142,7 +142,7 @@ class TokensPane(Pane):
         with VerticalScroll(id="tokens-body"):
             with Horizontal(id="tokens-controls"):
                 yield Input(
-                    placeholder="tokenizer name or folder (empty = ≈ estimate)",
+                    placeholder="tokenizer (empty: ≈ estimate)",
                     id="tokens-tokenizer",
                     tooltip="A Hugging Face name or folder, or tiktoken:NAME. Empty: an estimate.",
                 )
@@ -154,6 +154,12 @@ class TokensPane(Pane):
                     tooltip="Context limit: rows longer than this are flagged",
                 )
                 yield Button("Count", id="tokens-count-button", variant="primary")
+                yield Button(
+                    "+ Columns",
+                    id="tokens-add-columns",
+                    tooltip="Add the counts to the data as tokens_<column> columns (a step),"
+                    " to sort, filter or export by them",
+                )
             with Horizontal(id="tokens-status-row"):
                 yield Label(ESTIMATE_LABEL, id="tokens-mode")
                 yield ProgressBar(id="tokens-progress", show_eta=False)
@@ -374,6 +380,11 @@ class TokensPane(Pane):
         if limit is None:
             self.notify("Enter a token limit first.", severity="warning", markup=False)
         return limit
+
+    @on(Button.Pressed, "#tokens-add-columns")
+    def action_add_columns(self) -> None:
+        columns = self.result.plan.columns if self.result is not None else ()
+        self.post_message(StepRequested(CountTokens(self.tokenizer_spec, tuple(columns))))
 
     @on(Button.Pressed, "#tokens-drop")
     def action_drop_over(self) -> None:
