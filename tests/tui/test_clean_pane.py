@@ -329,3 +329,26 @@ async def test_ticked_ops_tidy_whitespace_after_html(tmp_path) -> None:  # noqa:
         assert out["text"] == rows[0]["text"]  # the source column is untouched
         # tags gone, then whitespace tidied, stop words ("&") before stemming; every op shows
         assert out["bow"] == "hello welcom café line"
+
+
+async def test_cluster_keys_only_act_on_the_duplicates_sub_tab(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot, lambda: pane.clusters is not None)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-labels"
+        await pilot.pause()
+        pane.query_one("#label-groups", DataTable).focus()
+        await pilot.press("a", "r", "k")
+        await pilot.pause()
+        assert pane.decisions == {}  # the hidden cluster was not decided
+        keys = {k for k, b in app.screen.active_bindings.items() if b.binding.show and b.enabled}
+        assert "a" not in keys and "f" in keys  # the footer offers only what works here
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-dups"
+        await pilot.pause()
+        pane.query_one("#dup-clusters", DataTable).focus()
+        await pilot.press("r")
+        await pilot.pause()
+        assert pane.decisions == {0: -1}

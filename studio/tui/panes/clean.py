@@ -760,6 +760,23 @@ class CleanPane(Pane):
         self._refresh_row(self.current)
         self.show_leak(self.current)
 
+    DUPLICATE_ACTIONS = frozenset(
+        {"accept", "reject", "keep_shown", "next_member", "prev_member", "pick_against"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the cluster keys belong to the Duplicates sub-tab: elsewhere they would act on a
+        # hidden cluster, and the footer would offer them for nothing
+        if action in self.DUPLICATE_ACTIONS and self.built:
+            tabs = self.query("#clean-tabs")
+            if tabs and tabs.first(TabbedContent).active != "clean-dups":
+                return False  # hidden from the footer, and not run
+        return True
+
+    @on(TabbedContent.TabActivated, "#clean-tabs")
+    def _sub_tab_changed(self) -> None:
+        self.refresh_bindings()
+
     def action_accept(self) -> None:
         if self.current < 0:
             return
