@@ -98,6 +98,8 @@ def _print(info: dict[str, Any]) -> None:
     )
     if tokens["trained"] is not None:
         print(f"  prompt {tokens['prompt']:,}, trained (assistant) {tokens['trained']:,}")
+    if info.get("chat_counting"):
+        print(f"  chats: {info['chat_counting']}")
     if info["limit"]:
         print(f"  over the limit of {info['limit']:,}: {_rows(tokens['over_limit'])}")
     print(f"  training tokens per epoch: {tokens['training_tokens_per_epoch']:,}")

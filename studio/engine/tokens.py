@@ -1070,6 +1070,9 @@ class TokenFigures:
     columns: dict[str, int] = field(default_factory=dict)
     histogram: tuple[tuple[int, int, int], ...] = ()
     """(low, high, rows) bins of row lengths, low inclusive, high exclusive."""
+    chat_counting: str | None = None
+    """How conversations were counted (None for text data): with the tokenizer's chat
+    template, or without one by the per-message rule."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -1090,6 +1093,7 @@ class TokenFigures:
                 "trained": self.trained_tokens,
                 "columns": self.columns,
             },
+            "chat_counting": self.chat_counting,
             "histogram": [{"low": lo, "high": hi, "rows": n} for lo, hi, n in self.histogram],
         }
 
@@ -1140,4 +1144,12 @@ def figures(
         trained_tokens=int(counts[TRAINED].sum()) if TRAINED in counts.columns else None,
         columns=columns,
         histogram=histogram(values, bins),
+        chat_counting=chat_counting(counter) if PROMPT in counts.columns else None,
     )
+
+
+def chat_counting(counter: TokenCounter) -> str:
+    """How a conversation is counted with `counter`, in words (CLI, JSON and the Tokens tab)."""
+    if counter.has_chat_template:
+        return "with the tokenizer's chat template"
+    return f"no chat template: each message counts its content + {MESSAGE_OVERHEAD} tokens"

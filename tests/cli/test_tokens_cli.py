@@ -157,3 +157,18 @@ def test_unknown_or_numeric_column_is_named(
     assert "No column named 'txet'; columns are: text, n." in capsys.readouterr().err
     assert main(["tokens", str(path), "--column", "n"]) == 1
     assert "Column 'n' holds Int64, not text." in capsys.readouterr().err
+
+
+def test_how_chats_were_counted_is_said(
+    tok: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = build_tokenizer(tmp_path / "no-template", chat_template=None)
+    path = _jsonl(tmp_path / "chat.jsonl", CHAT)
+    assert main(["tokens", path, "--tokenizer", str(bare), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["chat_counting"] == "no chat template: each message counts its content + 4 tokens"
+    assert main(["tokens", path, "--tokenizer", tok]) == 0
+    assert "  chats: with the tokenizer's chat template\n" in capsys.readouterr().out
+    text = _jsonl(tmp_path / "t.jsonl", [{"text": "hello"}])
+    assert main(["tokens", text, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chat_counting"] is None

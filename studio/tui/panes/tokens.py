@@ -98,6 +98,8 @@ def figures_text(fig: TokenFigures) -> Text:
             f"prompt {prefix}{fig.prompt_tokens:,} · trained (assistant) "
             f"{prefix}{fig.trained_tokens:,}\n"
         )
+    if fig.chat_counting:
+        text.append(f"chats: {fig.chat_counting}\n", style="italic")
     if fig.limit is not None:
         text.append(f"over the limit of {fig.limit:,}: ")
         text.append(f"{fig.over_limit:,} rows", style="bold" if fig.over_limit else "")
