@@ -233,6 +233,8 @@ def test_near_settings_from_the_command_line(tmp_path: Path) -> None:
     assert (step.shingle, step.ngram, step.num_perm, step.bands, step.rows) == (
         "char", 4, 32, 8, 4,
     )  # fmt: skip
+    # settings given by hand show in the step's description (the steps list, the CLI summary)
+    assert "4-char shingles, 32 permutations, 8x4 bands" in step.describe()
     Recipe(steps=[step]).save(recipe)
     replayed, _ = run_recipe(load_dataset(src).frame, Recipe.load(recipe))
     assert replayed["text"].to_list() == [rows[0]["text"], rows[2]["text"]]

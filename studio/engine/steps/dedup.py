@@ -295,9 +295,11 @@ class DedupNear(DedupStep):
         return near_duplicates(data[self.column], data[ID].to_numpy(), self.config())
 
     def describe(self) -> str:
+        bands = f", {self.bands}x{self.rows} bands" if self.bands and self.rows else ""
         return (
             f"drop near duplicates of {self.column} (Jaccard {self.threshold:g}, similarity"
-            f" {self.similarity:g}, {self.ngram}-{self.shingle} shingles; {self._keep_text()})"
+            f" {self.similarity:g}, {self.ngram}-{self.shingle} shingles, {self.num_perm}"
+            f" permutations{bands}; {self._keep_text()})"
         )
 
 
