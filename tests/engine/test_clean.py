@@ -110,6 +110,11 @@ def test_text_steps_need_a_text_column() -> None:
     data = pl.DataFrame({ID: pl.Series([0], dtype=pl.UInt64), "n": [1]}).lazy()
     with pytest.raises(StepError):
         apply_step(data, Lowercase(column="n"))
+    chats = pl.DataFrame(
+        {ID: pl.Series([0], dtype=pl.UInt64), "messages": [[{"role": "user", "content": "Hi"}]]}
+    ).lazy()
+    with pytest.raises(StepError, match="holds a list .conversations., not text"):
+        apply_step(chats, Lowercase(column="messages"))
     with pytest.raises(StepError):
         build_ops("strip,unknown", "text")
 

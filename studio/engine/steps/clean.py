@@ -230,6 +230,11 @@ class TextStep(Step):
     def validate(self, schema: pl.Schema) -> None:
         require_columns(schema, self.column)  # type: ignore[attr-defined]
         dtype = schema[self.column]  # type: ignore[attr-defined]
+        if isinstance(dtype, pl.List):
+            raise StepError(
+                f"Column {self.column!r} holds a list (conversations), not text; cleaning ops "  # type: ignore[attr-defined]
+                "work on text columns: name one."
+            )
         if dtype != pl.String:
             raise StepError(f"Column {self.column!r} holds {dtype}, not text.")  # type: ignore[attr-defined]
 
