@@ -185,7 +185,12 @@ async def test_unknown_tokenizer_is_reported(tmp_path: Path) -> None:
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "not counted" in str(pane.query_one("#tokens-mode", Label).render())
+        label = pane.query_one("#tokens-mode", Label)
+        message = str(label.render())
+        assert "not counted" in message and "save_pretrained" in message
+        # the whole sentence is on screen at 80 columns (wrapped, not cut)
+        row = pane.query_one("#tokens-status-row")
+        assert label.region.right <= 80 and row.region.height >= 2
         assert pane.figures is before  # the last good figures stay
 
 
