@@ -201,8 +201,7 @@ class FilterPane(Pane):
         if ws is None:
             return
         self.query_one("#filter-summary", Static).update(
-            f"{ws.rows:,} row{'' if ws.rows == 1 else 's'} · {len(ws.steps)}"
-            f" step{'' if len(ws.steps) == 1 else 's'} (F2 lists them, ctrl+z undoes)"
+            f"{ws.rows:,} rows · {len(ws.steps)} steps (F2 lists them, ctrl+z undoes)"
         )
         self.refresh_overview(ws.frame, ws.generation, ws.rows)
 
