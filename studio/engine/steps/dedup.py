@@ -324,6 +324,8 @@ class DedupSemantic(DedupStep):
         DedupStep.validate(self, schema)
         if not self.model:
             raise StepError("Semantic dedup needs a model name or a local model folder.")
+        if not 0 < self.threshold <= 1:
+            raise StepError("The cosine threshold must be above 0 and at most 1.")
 
     def columns_used(self) -> tuple[str, ...]:
         return (self.column,)
