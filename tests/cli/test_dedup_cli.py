@@ -277,3 +277,15 @@ def test_semantic_model_not_found_is_one_clear_sentence(
     assert "huggingface-cli download someorg/not-cached" in err
     assert "Traceback" not in err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_against_near_threshold_out_of_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    other = write_jsonl(tmp_path / "o.jsonl", ROWS[:1])
+    out = tmp_path / "o2.jsonl"
+    argv = ["dedup", str(src), "--column", "text", "--mode", "near", "--against", str(other)]
+    assert main([*argv, "--threshold", "1.5", "-o", str(out)]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+    assert not out.exists()

@@ -374,6 +374,8 @@ class DedupAgainst(Step):
             raise StepError("Leak detection mode is exact, normalized or near.")
         if not self.other:
             raise StepError("Name the other file to compare against.")
+        if self.mode == "near" and (not 0 < self.threshold < 1 or not 0 <= self.similarity <= 1):
+            raise StepError("The threshold and similarity must be between 0 and 1.")
 
     def _other(self):  # noqa: ANN202
         from studio.engine.io import load_dataset
