@@ -167,6 +167,13 @@ def near_options(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     dataset = open_input(args.path)
     step = build_step(args, dataset.shape.text)
+    # both targets are checked before any work, so a refused --clusters file does not leave
+    # OUT written behind it
+    check_target(Path(args.output), force=args.force, sources=dataset.paths)
+    if args.clusters:
+        if Path(args.clusters).resolve() == Path(args.output).resolve():
+            raise StepError("--clusters and -o name the same file; choose two files.")
+        check_target(Path(args.clusters), force=args.force, sources=dataset.paths)
     out, results = run_steps(dataset, [step])
     print_results(results)
     write_output(out, args, dataset)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from studio.commands._common import dump_json, open_input, print_results, run_steps, write_output
 from studio.engine.chat_checks import CHECKS, check_chat
+from studio.engine.dataset import Dataset
 from studio.engine.errors import StudioError
+from studio.engine.io.writers import check_target
 from studio.engine.steps.tokens import DropOverLimit, TruncateTokens
 from studio.engine.tokens import ESTIMATE_LABEL, count_tokens, figures, load_tokenizer, plan_columns
 
@@ -48,9 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def analyse(
-    path: str, tokenizer: str = "", max_tokens: int | None = None, columns: list[str] | None = None
+    path: str,
+    tokenizer: str = "",
+    max_tokens: int | None = None,
+    columns: list[str] | None = None,
+    *,
+    dataset: Dataset | None = None,
 ) -> dict[str, Any]:
-    dataset = open_input(path)
+    dataset = dataset or open_input(path)
     counter = load_tokenizer(tokenizer)
     plan = plan_columns(dataset.frame, dataset.shape, columns or ())
     counts = count_tokens(dataset.frame, counter, plan=plan, sources=dataset.paths, pristine=True)
@@ -71,6 +79,10 @@ def analyse(
     return out
 
 
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
+
+
 def _print(info: dict[str, Any]) -> None:
     tokens = info["tokens"]
     kind = ESTIMATE_LABEL + " " if info["estimate"] else ""
@@ -86,8 +98,10 @@ def _print(info: dict[str, Any]) -> None:
     )
     if tokens["trained"] is not None:
         print(f"  prompt {tokens['prompt']:,}, trained (assistant) {tokens['trained']:,}")
+    if info.get("chat_counting"):
+        print(f"  chats: {info['chat_counting']}")
     if info["limit"]:
-        print(f"  over the limit of {info['limit']:,}: {tokens['over_limit']:,} rows")
+        print(f"  over the limit of {info['limit']:,}: {_rows(tokens['over_limit'])}")
     print(f"  training tokens per epoch: {tokens['training_tokens_per_epoch']:,}")
     flagged = {k: v for k, v in info["problems"].items() if v}
     if flagged:
@@ -95,7 +109,7 @@ def _print(info: dict[str, Any]) -> None:
         for name, count in flagged.items():
             where = ", ".join(info["problem_rows"][name][:5])
             more = " …" if count > 5 else ""
-            print(f"  {name} ({CHECKS[name]}): {count:,} rows: {where}{more}")
+            print(f"  {name} ({CHECKS[name]}): {_rows(count)}: {where}{more}")
     else:
         print("problems: none")
 
@@ -107,19 +121,24 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError("--drop-over and --truncate need --max-tokens N.")
     if args.max_tokens is not None and args.max_tokens < 1:
         raise StudioError("--max-tokens must be at least 1.")
-    info = analyse(args.path, args.tokenizer, args.max_tokens, args.column)
+    if args.output and not (args.drop_over or args.truncate):
+        raise StudioError("-o OUT needs --drop-over or --truncate.")
+    dataset = open_input(args.path)
+    if args.output:
+        # before counting: a refused OUT should not cost a full count first
+        check_target(Path(args.output), force=args.force, sources=dataset.paths)
+    info = analyse(args.path, args.tokenizer, args.max_tokens, args.column, dataset=dataset)
     if args.json:
         dump_json(info)
     else:
         _print(info)
     if args.output:
-        dataset = open_input(args.path)
         if args.drop_over:
             step: Any = DropOverLimit(args.tokenizer, args.max_tokens, tuple(args.column))
         elif args.truncate:
             column = args.column[0] if args.column else ""
             step = TruncateTokens(args.tokenizer, args.max_tokens, column, args.truncate)
-        else:
+        else:  # refused above
             raise StudioError("-o OUT needs --drop-over or --truncate.")
         out, results = run_steps(dataset, [step])
         print_results(results, stream=sys.stderr)

@@ -61,6 +61,45 @@ class FlagConfig:
     min_alpha_words: float = 0.80
 
 
+ALPACA_OPTIONAL = ("input", "system")
+"""Alpaca fields that are empty by convention (an instruction needs no input)."""
+
+
+def default_required(schema: pl.Schema) -> list[str]:
+    """The fields `flag_empty` checks when none are named: every text column, except Alpaca's
+    optional `input` and `system` when the data has `instruction` and `output`."""
+    text = [c for c, t in schema.items() if t == pl.String]
+    if "instruction" in text and "output" in text:
+        text = [c for c in text if c not in ALPACA_OPTIONAL]
+    return text
+
+
+ANSWER_ROLES = ("assistant", "gpt", "model", "chatgpt")
+
+
+def text_of(column: str, schema: pl.Schema) -> pl.Expr:
+    """The text the flags read: a text column as is; a conversation (chat `role`/`content` or
+    ShareGPT `from`/`value` messages) as its assistant messages joined by line breaks."""
+    from studio.engine.errors import StepError
+
+    if column not in schema:
+        raise StepError(f"No column named {column!r}.")
+    dtype = schema[column]
+    if dtype == pl.String:
+        return pl.col(column).fill_null("")
+    inner = dtype.inner if isinstance(dtype, pl.List) else None
+    names = {f.name for f in inner.fields} if isinstance(inner, pl.Struct) else set()
+    for role, content in (("role", "content"), ("from", "value")):
+        if {role, content} <= names:
+            element = pl.element().struct
+            answers = each_element(
+                pl.col(column),
+                element.field(content).filter(element.field(role).is_in(list(ANSWER_ROLES))),
+            )
+            return answers.list.join("\n").fill_null("")
+    raise StepError(f"Column {column!r} holds {dtype}, not text; name a text column.")
+
+
 def flag_columns(
     frame: pl.LazyFrame,
     text: str,
@@ -69,19 +108,22 @@ def flag_columns(
     names: tuple[str, ...] = FLAG_NAMES,
 ) -> pl.LazyFrame:
     """`frame` with a Boolean `flag_<name>` column per flag in `names` (text flags use `text`;
-    `flag_empty` checks `fields`, every string column when empty)."""
+    `flag_empty` checks `fields`, else `default_required`)."""
     config = config or FlagConfig()
     schema = frame.collect_schema()
-    col = pl.col(text).cast(pl.String).fill_null("")
+    col = text_of(text, schema)
+    chat = schema[text] != pl.String
     words = col.str.count_matches(r"\S+")
     exprs: list[pl.Expr] = []
     for name in names:
         if name == "empty":
-            cols = list(fields) or [c for c, t in schema.items() if t == pl.String]
+            cols = list(fields) or default_required(schema)
             checks = [
                 pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
                 for c in cols
             ]
+            if chat:  # a conversation with no assistant text
+                checks.append(col.str.strip_chars() == "")
             expr = pl.any_horizontal(checks) if checks else pl.lit(False)
         elif name == "too_short":
             expr = words < config.min_words

@@ -766,7 +766,16 @@ def plan_columns(
     schema = frame.collect_schema()
     shape = shape or detect_shape(frame)
     if columns:
+        missing = [c for c in columns if c not in schema]
+        if missing:
+            raise StudioError(
+                f"No column named {missing[0]!r}; columns are: "
+                f"{', '.join(n for n in schema.names() if not n.startswith('_'))}."
+            )
         chosen = tuple(c for c in columns if c in schema)
+        odd = [c for c in chosen if schema[c] != pl.String and not isinstance(schema[c], pl.List)]
+        if odd:
+            raise StudioError(f"Column {odd[0]!r} holds {schema[odd[0]]}, not text.")
         chat = next((c for c in chosen if isinstance(schema[c], pl.List)), None)
         if chat is not None:
             return CountPlan((chat,), chat=chat, sharegpt=chat.lower() == "conversations")
@@ -1061,6 +1070,9 @@ class TokenFigures:
     columns: dict[str, int] = field(default_factory=dict)
     histogram: tuple[tuple[int, int, int], ...] = ()
     """(low, high, rows) bins of row lengths, low inclusive, high exclusive."""
+    chat_counting: str | None = None
+    """How conversations were counted (None for text data): with the tokenizer's chat
+    template, or without one by the per-message rule."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -1081,6 +1093,7 @@ class TokenFigures:
                 "trained": self.trained_tokens,
                 "columns": self.columns,
             },
+            "chat_counting": self.chat_counting,
             "histogram": [{"low": lo, "high": hi, "rows": n} for lo, hi, n in self.histogram],
         }
 
@@ -1131,4 +1144,12 @@ def figures(
         trained_tokens=int(counts[TRAINED].sum()) if TRAINED in counts.columns else None,
         columns=columns,
         histogram=histogram(values, bins),
+        chat_counting=chat_counting(counter) if PROMPT in counts.columns else None,
     )
+
+
+def chat_counting(counter: TokenCounter) -> str:
+    """How a conversation is counted with `counter`, in words (CLI, JSON and the Tokens tab)."""
+    if counter.has_chat_template:
+        return "with the tokenizer's chat template"
+    return f"no chat template: each message counts its content + {MESSAGE_OVERHEAD} tokens"

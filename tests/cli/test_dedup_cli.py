@@ -233,6 +233,8 @@ def test_near_settings_from_the_command_line(tmp_path: Path) -> None:
     assert (step.shingle, step.ngram, step.num_perm, step.bands, step.rows) == (
         "char", 4, 32, 8, 4,
     )  # fmt: skip
+    # settings given by hand show in the step's description (the steps list, the CLI summary)
+    assert "4-char shingles, 32 permutations, 8x4 bands" in step.describe()
     Recipe(steps=[step]).save(recipe)
     replayed, _ = run_recipe(load_dataset(src).frame, Recipe.load(recipe))
     assert replayed["text"].to_list() == [rows[0]["text"], rows[2]["text"]]
@@ -240,3 +242,50 @@ def test_near_settings_from_the_command_line(tmp_path: Path) -> None:
     assert main(bad) == 1
     too_many = argv[:-4] + ["--bands", "20x4", "-o", str(tmp_path / "o3.jsonl")]
     assert main(too_many) == 1
+
+
+def test_refused_clusters_file_leaves_no_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    out, clusters = tmp_path / "out.jsonl", tmp_path / "clusters.jsonl"
+    clusters.write_text("keep me\n", encoding="utf-8")
+    args = ["dedup", str(src), "--column", "text", "--clusters", str(clusters), "-o", str(out)]
+    assert main(args) == 1
+    assert "--force" in capsys.readouterr().err
+    assert not out.exists()
+    assert clusters.read_text(encoding="utf-8") == "keep me\n"
+    assert main(args + ["--force"]) == 0
+    assert len(read_jsonl(clusters)) == 1
+    same = ["dedup", str(src), "--column", "text", "--clusters", str(out), "-o", str(out)]
+    assert main(same + ["--force"]) == 1
+    assert "same file" in capsys.readouterr().err
+
+
+def test_semantic_model_not_found_is_one_clear_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    base = ["dedup", str(src), "--column", "text", "--mode", "semantic", "-o"]
+    missing = tmp_path / "no-such-model"
+    assert main(base + [str(tmp_path / "o.jsonl"), "--model", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"{missing}: no such model folder" in err
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert main(base + [str(tmp_path / "o.jsonl"), "--model", "someorg/not-cached"]) == 1
+    err = capsys.readouterr().err
+    assert "huggingface-cli download someorg/not-cached" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_against_near_threshold_out_of_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    other = write_jsonl(tmp_path / "o.jsonl", ROWS[:1])
+    out = tmp_path / "o2.jsonl"
+    argv = ["dedup", str(src), "--column", "text", "--mode", "near", "--against", str(other)]
+    assert main([*argv, "--threshold", "1.5", "-o", str(out)]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+    assert not out.exists()

@@ -125,3 +125,50 @@ def test_errors_exit_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["tokens", path, "--tokenizer", "nobody/no-such-model"]) == 1
     assert "huggingface-cli download nobody/no-such-model" in capsys.readouterr().err
     assert main(["tokens", path, "--drop-over", "-o", str(tmp_path / "x.jsonl")]) == 1
+
+
+def test_existing_output_is_refused_before_counting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _jsonl(tmp_path / "t.jsonl", [{"text": "a " * 50}, {"text": "short"}])
+    out = tmp_path / "out.jsonl"
+    out.write_text("mine\n", encoding="utf-8")
+    args = ["tokens", path, "--max-tokens", "10", "--drop-over", "-o", str(out)]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "already exists; pass --force" in captured.err
+    assert captured.out == ""  # refused before any figures were printed
+    assert out.read_text(encoding="utf-8") == "mine\n"
+    assert main([*args, "--force"]) == 0
+    text = capsys.readouterr().out
+    assert "over the limit of 10: 1 row\n" in text  # one row, said so
+    assert [json.loads(line)["text"] for line in out.read_text().splitlines()] == ["short"]
+    assert main(["tokens", path, "-o", str(tmp_path / "o2.jsonl")]) == 1
+    assert "needs --drop-over or --truncate" in capsys.readouterr().err
+    assert not (tmp_path / "o2.jsonl").exists()
+
+
+def test_unknown_or_numeric_column_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("text,n\nhello there,1\n", encoding="utf-8")
+    assert main(["tokens", str(path), "--column", "txet"]) == 1
+    assert "No column named 'txet'; columns are: text, n." in capsys.readouterr().err
+    assert main(["tokens", str(path), "--column", "n"]) == 1
+    assert "Column 'n' holds Int64, not text." in capsys.readouterr().err
+
+
+def test_how_chats_were_counted_is_said(
+    tok: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = build_tokenizer(tmp_path / "no-template", chat_template=None)
+    path = _jsonl(tmp_path / "chat.jsonl", CHAT)
+    assert main(["tokens", path, "--tokenizer", str(bare), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["chat_counting"] == "no chat template: each message counts its content + 4 tokens"
+    assert main(["tokens", path, "--tokenizer", tok]) == 0
+    assert "  chats: with the tokenizer's chat template\n" in capsys.readouterr().out
+    text = _jsonl(tmp_path / "t.jsonl", [{"text": "hello"}])
+    assert main(["tokens", text, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chat_counting"] is None

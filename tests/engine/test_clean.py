@@ -110,6 +110,11 @@ def test_text_steps_need_a_text_column() -> None:
     data = pl.DataFrame({ID: pl.Series([0], dtype=pl.UInt64), "n": [1]}).lazy()
     with pytest.raises(StepError):
         apply_step(data, Lowercase(column="n"))
+    chats = pl.DataFrame(
+        {ID: pl.Series([0], dtype=pl.UInt64), "messages": [[{"role": "user", "content": "Hi"}]]}
+    ).lazy()
+    with pytest.raises(StepError, match="holds a list .conversations., not text"):
+        apply_step(chats, Lowercase(column="messages"))
     with pytest.raises(StepError):
         build_ops("strip,unknown", "text")
 
@@ -127,3 +132,20 @@ def test_cleaning_replays_headless(tmp_path) -> None:  # noqa: ANN001
     ws.recipe().save(tmp_path / "r.recipe.json")
     replayed, _ = run_recipe(load_dataset(path).frame, Recipe.load(tmp_path / "r.recipe.json"))
     assert replayed.equals(live)
+
+
+def test_ops_into_a_new_column_chain() -> None:
+    # each op after the first refines the new column, so all of them show in it
+    frame = pl.DataFrame(
+        {ID: pl.Series([0], dtype=pl.UInt64), "text": ["<p>The Cats &amp; THE Dogs</p>"]}
+    ).lazy()
+    for step in build_ops("html,lower,stopwords", "text", "clean"):
+        out, _ = apply_step(frame, step)
+        frame = out.lazy()
+    assert out["clean"].to_list() == ["cats & dogs"]
+    assert out["text"].to_list() == ["<p>The Cats &amp; THE Dogs</p>"]
+    steps = build_ops("strip,drop_empty", "text", "clean")
+    assert [s.describe() for s in steps] == [
+        "strip and collapse whitespace in text into clean",
+        "drop rows with an empty clean",
+    ]

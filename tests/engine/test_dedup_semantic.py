@@ -83,5 +83,7 @@ def test_semantic_dedup_needs_a_model() -> None:
     lazy = pl.DataFrame({ID: pl.Series([0], dtype=pl.UInt64), "text": ["x"]}).lazy()
     with pytest.raises(StepError, match="needs a model"):
         apply_step(lazy, DedupSemantic(column="text"))
-    with pytest.raises(StepError, match="Could not load the encoder"):
+    with pytest.raises(StepError, match="cosine threshold must be above 0 and at most 1"):
+        apply_step(lazy, DedupSemantic(column="text", model="m", threshold=2.0))
+    with pytest.raises(StepError, match="no such model folder"):
         apply_step(lazy, DedupSemantic(column="text", model="/nonexistent/model/folder"))

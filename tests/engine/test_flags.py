@@ -77,3 +77,46 @@ def test_flags_replay_headless(tmp_path) -> None:  # noqa: ANN001
     ws.recipe().save(tmp_path / "r.recipe.json")
     replayed, _ = run_recipe(load_dataset(path).frame, Recipe.load(tmp_path / "r.recipe.json"))
     assert replayed.equals(ws.frame.collect())
+
+
+def test_alpaca_empty_input_is_not_an_empty_field() -> None:
+    data = pl.DataFrame(
+        {
+            ID: pl.Series([0, 1, 2], dtype=pl.UInt64),
+            "instruction": ["Name a colour.", "Say hi.", ""],
+            "input": ["", "", ""],
+            "output": [GOOD, "   ", GOOD],
+        }
+    ).lazy()
+    out, _ = apply_step(data, AddFlags(column="output", flags=("empty",)))
+    assert out["flag_empty"].to_list() == [False, True, True]
+    out, _ = apply_step(data, AddFlags(column="output", fields=("input",), flags=("empty",)))
+    assert out["flag_empty"].to_list() == [True, True, True]  # named fields are checked
+
+
+def test_flags_read_the_answers_of_a_conversation() -> None:
+    def chat(*turns: tuple[str, str]) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in turns]
+
+    rows = [
+        chat(("user", "Hi"), ("assistant", CRAFTED["refusal"])),
+        chat(("user", "Link?"), ("assistant", CRAFTED["url_only"])),
+        chat(("user", "Only a question, no answer at all here")),
+        chat(("user", "Fine?"), ("assistant", GOOD)),
+    ]
+    data = pl.DataFrame({ID: pl.Series(range(4), dtype=pl.UInt64), "messages": rows}).lazy()
+    out, _ = apply_step(data, AddFlags(column="messages"))
+    assert out["flag_refusal"].to_list() == [True, False, False, False]
+    assert out["flag_url_only"].to_list() == [False, True, False, False]
+    assert out["flag_empty"].to_list() == [False, False, True, False]
+    sharegpt = pl.DataFrame(
+        {
+            ID: pl.Series([0], dtype=pl.UInt64),
+            "conversations": [[{"from": "human", "value": "x"}, {"from": "gpt", "value": "Yes."}]],
+        }
+    ).lazy()
+    out, _ = apply_step(sharegpt, AddFlags(column="conversations", flags=("too_short",)))
+    assert out["flag_too_short"].to_list() == [True]
+    numbers = pl.DataFrame({ID: pl.Series([0], dtype=pl.UInt64), "n": [1]}).lazy()
+    with pytest.raises(StepError, match="not text"):
+        apply_step(numbers, AddFlags(column="n"))

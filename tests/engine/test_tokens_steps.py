@@ -124,3 +124,29 @@ def test_estimate_steps_without_tokenizer() -> None:
     assert "≈ estimate" in result.removed["reason"][0]
     cut, _ = apply_step(_frame(["a" * 40]), TruncateTokens("", 5, "text"))
     assert cut["text"][0] == "a" * 20
+
+
+def test_truncate_without_a_column_makes_alpaca_rows_fit(tok: str) -> None:
+    # the row's length is instruction + input + output: the output gets what is left
+    counter = load_tokenizer(tok)
+    instruction = SENTENCES[0]
+    long_prompt = " ".join(SENTENCES)
+    frame = pl.DataFrame(
+        {
+            ID: pl.Series([0, 1, 2], dtype=pl.UInt64),
+            "instruction": [instruction, long_prompt, instruction],
+            "input": ["", "", ""],
+            "output": [" ".join(SENTENCES), "Short answer.", "Ok."],
+        }
+    ).lazy()
+    limit = 30
+    step = TruncateTokens(tok, limit, "", "start")
+    assert step.describe().startswith("truncate the main text so rows fit 30 tokens")
+    out, _ = apply_step(frame, step)
+    rows = out.to_dicts()
+    first = counter.count([rows[0]["instruction"]])[0] + counter.count([rows[0]["output"]])[0]
+    assert limit - 2 <= first <= limit  # the whole row now fits, its output cut at the start
+    assert " ".join(SENTENCES).startswith(rows[0]["output"])
+    # the prompt alone is over the limit: the answer is not cut to nothing
+    assert rows[1]["output"] == "Short answer."
+    assert rows[2]["output"] == "Ok."  # under the limit: untouched

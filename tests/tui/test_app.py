@@ -391,3 +391,21 @@ async def test_a_file_that_cannot_load_is_an_error_notification(tmp_path: Path) 
         assert app.workspace is None
         assert status(app).startswith("Could not open the dataset")
         assert not isinstance(app.screen, ErrorScreen)
+
+
+async def test_a_tab_key_typed_right_after_quit_does_not_crash(tmp_path: Path) -> None:
+    # a burst of typing in the wrong place ("qa56": q quits, 5 shows a tab not yet built)
+    # built a pane as the app closed; its on_mount then looked for children never mounted
+    from textual import events
+
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"text": "hello", "label": "a"}) + "\n", encoding="utf-8")
+    app = StudioApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for key in "q5":
+            app.post_message(events.Key(key, key))
+        await pilot.pause(0.3)
+    assert app._exception is None
+    assert app.return_code == 0

@@ -78,7 +78,12 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         assert "key: hello world how are you" in str(left_text)  # the normalized key
         await pilot.press("n")
         await pilot.pause()
-        assert "row 4" in str(pane.query_one("#dup-right-title", Static).render())
+        # the title leads with the line (what fits at 80 columns), then the id
+        assert str(pane.query_one("#dup-right-title", Static).render()) == "2/2: line 5 · id 4"
+        assert str(pane.query_one("#dup-left-title", Static).render()) == "kept: line 1 · id 0"
+        status = pane.query_one("#dup-status", Static)
+        assert str(status.render()) == "1 cluster, 2 rows would go"
+        assert status.content_region.width >= len("1 cluster, 2 rows would go")
         await pilot.press("k")
         await pilot.pause()
         assert pane.overrides() == ((0, 4),)
@@ -87,6 +92,9 @@ async def test_override_a_cluster_and_apply(tmp_path) -> None:  # noqa: ANN001
         assert ws is not None
         await settle(app, pilot, lambda: len(ws.steps) == 1)
         assert ws.frame.collect()[ID].to_list() == [1, 3, 4, 5]
+        # the applied clusters are gone from the list and from the side-by-side view
+        assert str(pane.query_one("#dup-left", Static).render()) == ""
+        assert str(pane.query_one("#dup-right-title", Static).render()) == ""
         step = ws.steps[-1]
         assert isinstance(step, DedupNormalized) and step.overrides == ((0, 4),)
         reasons = dict(ws.removed().select(ID, "reason").iter_rows())
@@ -256,3 +264,91 @@ async def test_exact_on_chosen_columns_and_near_settings(tmp_path) -> None:  # n
         await pilot.pause()
         near = pane.build_dedup_step()
         assert isinstance(near, DedupNear) and (near.shingle, near.ngram) == ("char", 4)
+
+
+async def test_f_finds_what_the_open_sub_tab_is_about(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-labels"
+        await pilot.pause()
+        pane.query_one("#label-groups", DataTable).focus()
+        await pilot.press("f")
+        await settle(app, pilot, lambda: pane.conflicts is not None)
+        assert pane.query_one("#label-groups", DataTable).row_count == 2
+        assert pane.clusters is None  # the duplicate search did not run instead
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-flags"
+        await pilot.pause()
+        table = pane.query_one("#flag-counts", DataTable)
+        table.focus()
+        await pilot.press("f")
+        await settle(app, pilot, lambda: table.row_count > 0)
+        assert pane.clusters is None
+
+
+async def test_a_failed_search_says_so_in_the_status(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        pane.query_one("#dup-mode").value = "semantic"
+        pane.query_one("#dup-extra").value = str(tmp_path / "no-such-model")
+        await pilot.pause()
+        pane.query_one("#dup-clusters", DataTable).focus()
+        await pilot.press("f")
+        status = pane.query_one("#dup-status", Static)
+        for _ in range(200):  # not settle(): waiting on a failed worker raises
+            await pilot.pause(0.05)
+            if "failed" in str(status.render()):
+                break
+        assert str(status.render()) == "search failed (see the message)"
+        messages = [n.message for n in app._notifications]
+        assert any("no such model folder" in m for m in messages)
+
+
+async def test_ticked_ops_tidy_whitespace_after_html(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "h.jsonl"
+    rows = [{"text": "<p>Hello &amp; <b>welcome</b></p>\n<div>Caf&eacute;<br/>line</div>"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-ops"
+        await pilot.pause()
+        for op in ("strip", "html", "stem", "stopwords"):
+            pane.query_one(f"#op-{op}").value = True
+        pane.query_one("#ops-output").value = "bow"
+        pane.query_one("#ops-apply").press()
+        ws = app.workspace
+        assert ws is not None
+        await settle(app, pilot, lambda: len(ws.steps) == 4 and not pane._queue)
+        names = [s.to_json()["step"] for s in ws.steps]
+        assert names == ["clean.html", "clean.whitespace", "clean.stopwords", "clean.stem"]
+        out = ws.frame.collect().row(0, named=True)
+        assert out["text"] == rows[0]["text"]  # the source column is untouched
+        # tags gone, then whitespace tidied, stop words ("&") before stemming; every op shows
+        assert out["bow"] == "hello welcom café line"
+
+
+async def test_cluster_keys_only_act_on_the_duplicates_sub_tab(tmp_path) -> None:  # noqa: ANN001
+    path = _write(tmp_path)
+    app = CleanTestApp([str(path)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_clean(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot, lambda: pane.clusters is not None)
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-labels"
+        await pilot.pause()
+        pane.query_one("#label-groups", DataTable).focus()
+        await pilot.press("a", "r", "k")
+        await pilot.pause()
+        assert pane.decisions == {}  # the hidden cluster was not decided
+        keys = {k for k, b in app.screen.active_bindings.items() if b.binding.show and b.enabled}
+        assert "a" not in keys and "f" in keys  # the footer offers only what works here
+        app.query_one("#clean-tabs", TabbedContent).active = "clean-dups"
+        await pilot.pause()
+        pane.query_one("#dup-clusters", DataTable).focus()
+        await pilot.press("r")
+        await pilot.pause()
+        assert pane.decisions == {0: -1}

@@ -185,7 +185,12 @@ async def test_unknown_tokenizer_is_reported(tmp_path: Path) -> None:
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "not counted" in str(pane.query_one("#tokens-mode", Label).render())
+        label = pane.query_one("#tokens-mode", Label)
+        message = str(label.render())
+        assert "not counted" in message and "save_pretrained" in message
+        # the whole sentence is on screen at 80 columns (wrapped, not cut)
+        row = pane.query_one("#tokens-status-row")
+        assert label.region.right <= 80 and row.region.height >= 2
         assert pane.figures is before  # the last good figures stay
 
 
@@ -204,3 +209,60 @@ async def test_escape_cancels_a_running_count(tok: str, tmp_path: Path) -> None:
         await pilot.pause()
         assert "cancelled" in str(pane.query_one("#tokens-mode", Label).render())
         assert pane.figures is before
+
+
+async def test_chunk_takes_the_overlap_typed_in_the_pane(tok: str, tmp_path: Path) -> None:
+    from studio.engine.steps.tokens import ChunkTokens
+    from tests.tokens_fixtures import SENTENCES
+
+    path = _jsonl(tmp_path / "t.jsonl", [{"text": " ".join(SENTENCES)}, {"text": "Hi"}])
+    app = StudioApp([path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_tokens(app, pilot)
+        pane.query_one("#tokens-tokenizer", Input).value = tok
+        pane.query_one("#tokens-limit", Input).value = "16"
+        overlap = pane.query_one("#tokens-overlap", Input)
+        assert overlap.region.right <= 80  # the actions row fits at 80 columns
+        overlap.value = "16"  # not smaller than the chunk: refused, no step
+        pane.query_one("#tokens-chunk").press()
+        await pilot.pause()
+        assert app.workspace is not None and not app.workspace.steps
+        overlap.value = "5"
+        pane.query_one("#tokens-chunk").press()
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.workspace.steps:
+                break
+        step = app.workspace.steps[-1]
+        assert isinstance(step, ChunkTokens)
+        assert (step.max_tokens, step.overlap, step.tokenizer) == (16, 5, tok)
+        assert app.workspace.rows > 2
+
+
+async def test_add_count_columns_as_a_step(tok: str, tmp_path: Path) -> None:
+    from studio.engine.steps.tokens import CountTokens
+    from studio.engine.tokens import load_tokenizer
+
+    texts = ["Hello there!", "The quick brown fox jumps over the lazy dog."]
+    path = _jsonl(tmp_path / "t.jsonl", [{"text": t, "n": i} for i, t in enumerate(texts)])
+    app = StudioApp([path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _open_tokens(app, pilot)
+        pane.query_one("#tokens-tokenizer", Input).value = tok
+        pane.start_count()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        button = pane.query_one("#tokens-add-columns")
+        assert button.region.right <= 80
+        button.press()
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.workspace is not None and app.workspace.steps:
+                break
+        assert app.workspace is not None
+        step = app.workspace.steps[-1]
+        assert isinstance(step, CountTokens) and step.tokenizer == tok
+        frame = app.workspace.frame.collect()
+        assert frame["tokens_text"].to_list() == load_tokenizer(tok).count(texts)

@@ -7,7 +7,9 @@ given as a local folder; both go through `AutoTokenizer`/`AutoModel.from_pretrai
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -15,6 +17,7 @@ import polars as pl
 from studio.engine.dedup.clusters import Clusters, cluster_similarity, labels_from_pairs
 from studio.engine.errors import MissingDependency, StepError, require
 from studio.engine.progress import check_cancelled, report
+from studio.engine.tokens import _hub_resolves
 
 _MODELS: dict[str, tuple[object, object]] = {}
 _LOCK = threading.Lock()
@@ -27,15 +30,47 @@ def load_encoder(name: str) -> tuple[object, object]:
             return _MODELS[name]
         require("torch", "Semantic dedup", "torch")
         transformers = require("transformers", "Semantic dedup", "transformers")
-        try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(name)
-            model = transformers.AutoModel.from_pretrained(name)
-        except MissingDependency:
-            raise
-        except (OSError, ValueError) as exc:
+        path = Path(name).expanduser()
+        looks_local = path.is_dir() or name.startswith((".", "/", "~")) or name.count("/") > 1
+        if looks_local and not path.is_dir():
             raise StepError(
-                f"Could not load the encoder {name!r}: {str(exc).splitlines()[0]}"
-            ) from exc
+                f"{name}: no such model folder; pass a folder written by save_pretrained "
+                "or a Hugging Face model name."
+            )
+        source = str(path) if path.is_dir() else name
+        # no tqdm bar on stderr ("Loading weights"): the CLI and the app report their own
+        transformers.utils.logging.disable_progress_bar()
+        # the cache first; the hub only when its host resolves (offline, the hub's own
+        # retries take most of a minute before failing)
+        attempts = [True]
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+        if not path.is_dir() and not offline and _hub_resolves():
+            attempts.append(False)
+        last: Exception | None = None
+        for local_only in attempts:
+            try:
+                tokenizer = transformers.AutoTokenizer.from_pretrained(
+                    source, local_files_only=local_only
+                )
+                model = transformers.AutoModel.from_pretrained(source, local_files_only=local_only)
+                break
+            except MissingDependency:
+                raise
+            except Exception as exc:  # OSError, ValueError, hub and network errors
+                last = exc
+        else:
+            if path.is_dir():
+                detail = " ".join(str(last).split())
+                detail = detail if len(detail) <= 200 else detail[:199] + "…"
+                raise StepError(
+                    f"{path}: no encoder could be loaded from this folder (it needs the files "
+                    f"save_pretrained writes for a model and its tokenizer): {detail}"
+                ) from last
+            raise StepError(
+                f"Encoder {name!r} is neither a local folder nor in the Hugging Face cache, and "
+                f"it could not be downloaded: run `huggingface-cli download {name}` where there "
+                "is network, or pass the path of a folder written by save_pretrained."
+            ) from last
         model.train(False)  # inference mode (dropout off)
         _MODELS[name] = (tokenizer, model)
         return tokenizer, model

@@ -230,6 +230,11 @@ class TextStep(Step):
     def validate(self, schema: pl.Schema) -> None:
         require_columns(schema, self.column)  # type: ignore[attr-defined]
         dtype = schema[self.column]  # type: ignore[attr-defined]
+        if isinstance(dtype, pl.List):
+            raise StepError(
+                f"Column {self.column!r} holds a list (conversations), not text; cleaning ops "  # type: ignore[attr-defined]
+                "work on text columns: name one."
+            )
         if dtype != pl.String:
             raise StepError(f"Column {self.column!r} holds {dtype}, not text.")  # type: ignore[attr-defined]
 
@@ -624,17 +629,24 @@ def build_ops(
     stemmer of the `stem` op)."""
     if isinstance(names, str):
         names = [n.strip() for n in names.split(",") if n.strip()]
-    steps: list[Step] = []
     for name in names:
         if name not in OPS:
             raise StepError(f"Unknown cleaning op {name!r}; ops are: {', '.join(OPS)}.")
+    steps: list[Step] = []
+    for name in names:
         cls, extra = OPS[name]
         if cls is DropEmpty:
             steps.append(DropEmpty(columns=(output or column,)))
-        elif cls is RemoveStopwords and stopwords:
-            steps.append(RemoveStopwords(column=column, output=output, path=stopwords))
+            continue
+        if cls is RemoveStopwords and stopwords:
+            step: Step = RemoveStopwords(column=column, output=output, path=stopwords)
         elif cls is Stem and language:
-            steps.append(Stem(column=column, output=output, language=language.lower()))
+            step = Stem(column=column, output=output, language=language.lower())
         else:
-            steps.append(cls(column=column, output=output, **extra))  # type: ignore[call-arg]
+            step = cls(column=column, output=output, **extra)  # type: ignore[call-arg]
+        steps.append(step)
+        if output:
+            # the first op writes the new column; the next ones refine it in place, so the
+            # chain adds up instead of each op starting again from the source column
+            column, output = output, ""
     return steps

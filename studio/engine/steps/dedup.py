@@ -295,9 +295,11 @@ class DedupNear(DedupStep):
         return near_duplicates(data[self.column], data[ID].to_numpy(), self.config())
 
     def describe(self) -> str:
+        bands = f", {self.bands}x{self.rows} bands" if self.bands and self.rows else ""
         return (
             f"drop near duplicates of {self.column} (Jaccard {self.threshold:g}, similarity"
-            f" {self.similarity:g}, {self.ngram}-{self.shingle} shingles; {self._keep_text()})"
+            f" {self.similarity:g}, {self.ngram}-{self.shingle} shingles, {self.num_perm}"
+            f" permutations{bands}; {self._keep_text()})"
         )
 
 
@@ -322,6 +324,8 @@ class DedupSemantic(DedupStep):
         DedupStep.validate(self, schema)
         if not self.model:
             raise StepError("Semantic dedup needs a model name or a local model folder.")
+        if not 0 < self.threshold <= 1:
+            raise StepError("The cosine threshold must be above 0 and at most 1.")
 
     def columns_used(self) -> tuple[str, ...]:
         return (self.column,)
@@ -370,6 +374,8 @@ class DedupAgainst(Step):
             raise StepError("Leak detection mode is exact, normalized or near.")
         if not self.other:
             raise StepError("Name the other file to compare against.")
+        if self.mode == "near" and (not 0 < self.threshold < 1 or not 0 <= self.similarity <= 1):
+            raise StepError("The threshold and similarity must be between 0 and 1.")
 
     def _other(self):  # noqa: ANN202
         from studio.engine.io import load_dataset

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from studio.engine.errors import StepError
-from studio.engine.quality_flags import FLAG_NAMES, FlagConfig, flag_columns
+from studio.engine.quality_flags import FLAG_NAMES, FlagConfig, flag_columns, text_of
 from studio.engine.steps.base import Step, register, require_columns
 
 
@@ -42,6 +42,7 @@ class AddFlags(Step):
 
     def validate(self, schema: pl.Schema) -> None:
         require_columns(schema, self.column, *self.fields)
+        text_of(self.column, schema)  # a text column or a conversation, else a clear error
         unknown = [f for f in self.flags if f not in FLAG_NAMES]
         if unknown:
             raise StepError(f"Unknown flag {unknown[0]!r}; flags are: {', '.join(FLAG_NAMES)}.")

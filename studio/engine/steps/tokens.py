@@ -141,6 +141,11 @@ class DropOverLimit(Step):
 class TruncateTokens(Step):
     """Cut a text column to at most `max_tokens` tokens, keeping its start or its end.
 
+    Without a column, the main text column of the shape is cut (Alpaca: `output`) so that the
+    whole row fits the limit: it keeps `max_tokens` minus the other counted fields' tokens.
+    A row whose other fields alone reach the limit is left as it is (cutting its answer to
+    nothing would not help; drop it with `tokens.drop_over`).
+
     The cut falls on a token boundary of the original text, so the kept text is exactly the
     decoded tokens (no normalisation of what remains)."""
 
@@ -161,14 +166,21 @@ class TruncateTokens(Step):
         column = _text_column(frame, self.column)
         counter = load_tokenizer(self.tokenizer)
         df = frame.collect()
-        counts = count_tokens(df, counter, plan=CountPlan((column,)))
-        over = counts.filter(pl.col(LENGTH) > self.max_tokens)[ID]
-        if over.len() == 0:
+        plan = CountPlan((column,)) if self.column else _plan(frame, ())
+        counts = count_tokens(df, counter, plan=plan)
+        # the row's other fields take their share of the limit; the cut column gets the rest
+        budget = pl.lit(self.max_tokens) - (pl.col(LENGTH) - pl.col(count_column_name(column)))
+        over = counts.filter((pl.col(LENGTH) > self.max_tokens) & (budget > 0)).select(
+            ID, budget.alias("__budget")
+        )
+        if over.height == 0:
             return df.lazy()
-        rows = df.filter(pl.col(ID).is_in(over.implode()))
+        rows = df.join(over, on=ID, how="semi", maintain_order="left").join(
+            over, on=ID, how="left", maintain_order="left"
+        )
         cut = [
-            counter.truncate(text or "", self.max_tokens, self.keep)
-            for text in rows[column].to_list()
+            counter.truncate(text or "", int(room), self.keep)
+            for text, room in zip(rows[column].to_list(), rows["__budget"].to_list(), strict=True)
         ]
         fixed = pl.DataFrame({ID: rows[ID], "__cut": pl.Series(cut, dtype=pl.String)})
         return (
@@ -179,10 +191,12 @@ class TruncateTokens(Step):
         )
 
     def describe(self) -> str:
-        return (
-            f"truncate {self.column or 'text'} to {self.max_tokens:,} tokens, keeping the "
-            f"{self.keep} ({_who(self.tokenizer)})"
+        what = (
+            f"{self.column} to {self.max_tokens:,} tokens"
+            if self.column
+            else f"the main text so rows fit {self.max_tokens:,} tokens"
         )
+        return f"truncate {what}, keeping the {self.keep} ({_who(self.tokenizer)})"
 
 
 CHUNK_OF = "chunk_of"

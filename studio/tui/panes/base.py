@@ -120,9 +120,20 @@ class Pane(Container):
 
     async def _build(self) -> None:
         self._built = True
-        await super()._dispatch_message(events.Compose())
-        await super()._dispatch_message(events.Mount())
-        self._built_event.set()
+        try:
+            if self._closing_down():
+                return
+            await super()._dispatch_message(events.Compose())
+            # a tab key pressed as the app quits (a burst of typing: `q` then a digit) builds
+            # a pane whose children are never mounted: its `on_mount` must not look for them
+            if self._closing_down():
+                return
+            await super()._dispatch_message(events.Mount())
+        finally:
+            self._built_event.set()
+
+    def _closing_down(self) -> bool:
+        return self._closing or self._closed or bool(getattr(self.app, "_exit", False))
 
     # -- handlers ----------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -8,8 +8,10 @@ recipe replays the same rows headless.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from textual.worker import WorkerState, get_current_worker
 
 from studio.engine.dedup.clusters import KEEP_POLICIES, Clusters
 from studio.engine.dedup.text import Normalization, normalize
-from studio.engine.errors import StepError
+from studio.engine.errors import StepError, StudioError
 from studio.engine.progress import RunContext, running
 from studio.engine.quality_flags import FLAG_NAMES, flag_counts
 from studio.engine.steps.base import ID, Step, id_in
@@ -57,17 +59,20 @@ from studio.tui.screens.picker import PickerScreen
 MODES = ("exact", "normalized", "near", "semantic")
 PREVIEW_CHARS = 4000
 OP_LABELS = {
-    "strip": "whitespace",
+    "html": "HTML",
+    "control": "control chars",
     "nfc": "Unicode NFC",
     "nfkc": "Unicode NFKC",
-    "control": "control chars",
-    "html": "HTML",
+    "strip": "whitespace",
     "empty": "empty markers",
     "drop_empty": "drop empty",
     "lower": "lowercase*",
-    "stem": "stem*",
     "stopwords": "stop words*",
+    "stem": "stem*",
 }
+"""Ticked ops apply in this order: markup and stray characters go before whitespace is tidied
+(tags leave line breaks and spaces behind), stop words before stemming (stems no longer match
+the list)."""
 
 
 def word_diff(a: str, b: str) -> tuple[Text, Text]:
@@ -84,6 +89,10 @@ def word_diff(a: str, b: str) -> tuple[Text, Text]:
             left.append(chunk_a, style="bold red reverse")
             right.append(chunk_b, style="bold green reverse")
     return left, right
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _short(value: object, limit: int = PREVIEW_CHARS) -> str:
@@ -140,7 +149,13 @@ class CleanPane(Pane):
     TITLE = "Clean"
 
     BINDINGS = [
-        Binding("f", "find", "Find", id="clean.find", tooltip="Find duplicates"),
+        Binding(
+            "f",
+            "find",
+            "Find",
+            id="clean.find",
+            tooltip="Find duplicates, conflicting labels or flag counts (the open sub-tab)",
+        ),
         Binding("a", "accept", "Accept", id="clean.accept", tooltip="Accept this cluster"),
         Binding("r", "reject", "Reject", id="clean.reject", tooltip="Keep every row of it"),
         Binding("k", "keep_shown", "Keep this", id="clean.keep", tooltip="Keep the right row"),
@@ -411,6 +426,17 @@ class CleanPane(Pane):
     def action_find(self) -> None:
         if self.workspace is None:
             return
+        # `f` finds what the open sub-tab is about, like `x` applies it
+        active = self.query_one("#clean-tabs", TabbedContent).active
+        if active == "clean-labels":
+            self._lab_find()
+            return
+        if active == "clean-flags":
+            self._flag_count()
+            return
+        if active == "clean-ops":
+            self.notify("Tick cleaning ops, then x applies them.", severity="information")
+            return
         try:
             leak = self.build_leak_step()
             step = leak or self.build_dedup_step()
@@ -460,7 +486,7 @@ class CleanPane(Pane):
             self.app.call_from_thread(self._progress, done, total, note)
 
         context = RunContext(on_progress=progress, is_cancelled=lambda: worker.is_cancelled)
-        with running(context):
+        with running(context), self._status_on_failure():
             leaks = step.leaks(frame)
         if worker.is_cancelled:
             return
@@ -506,7 +532,7 @@ class CleanPane(Pane):
         self.query_one("#dup-progress", ProgressBar).update(total=1, progress=1)
         self.query_one("#dup-status", Static).update(
             Text(
-                f"{total:,} rows also in {Path(step.other).name} ({step.mode}),"
+                f"{_n(total, 'row')} also in {Path(step.other).name} ({step.mode}),"
                 f" {len(groups):,} of its rows"
             )
         )
@@ -541,13 +567,13 @@ class CleanPane(Pane):
         mine = group.members[self.shown]
         left, right = word_diff(_short(group.other_text), _short(self.leak_texts.get(mine, "")))
         other_name = Path(self.leak_step.other).name if self.leak_step else "other"
-        source = self.workspace.dataset.source_of if self.workspace is not None else str
+        source = self._where
         state = "kept" if mine in self.leak_kept else "goes"
         self._set_member_views(
             left,
             right,
             f"in {other_name}: {group.other_source}",
-            f"row {mine} ({source(mine)}) {state} {self.shown + 1}/{len(group.members)}",
+            f"{self.shown + 1}/{len(group.members)} {state}: {source(mine)} · id {mine}",
         )
 
     @on(Button.Pressed, "#dup-find")
@@ -568,7 +594,7 @@ class CleanPane(Pane):
             self.app.call_from_thread(self._progress, done, total, note)
 
         context = RunContext(on_progress=progress, is_cancelled=lambda: worker.is_cancelled)
-        with running(context):
+        with running(context), self._status_on_failure():
             data = frame.collect()
             found = step.clusters(data)
         if worker.is_cancelled:
@@ -589,6 +615,19 @@ class CleanPane(Pane):
                 values = sub[column].cast(pl.String).fill_null("").to_list()
             texts = dict(zip(sub[ID].to_list(), values, strict=True))
         self.app.call_from_thread(self._show_clusters, step, found, member_pos, texts)
+
+    @contextlib.contextmanager
+    def _status_on_failure(self) -> Iterator[None]:
+        """A failed search says so in the status line (the app's toast has the reason)."""
+        try:
+            yield
+        except StudioError:
+            self.app.call_from_thread(self._search_failed)
+            raise
+
+    def _search_failed(self) -> None:
+        self.query_one("#dup-progress", ProgressBar).update(total=1, progress=0)
+        self.query_one("#dup-status", Static).update(Text("search failed (see the message)"))
 
     def _progress(self, done: float, total: float, note: str) -> None:
         self.query_one("#dup-progress", ProgressBar).update(total=max(total, 1), progress=done)
@@ -613,7 +652,7 @@ class CleanPane(Pane):
         dropped = int(found.dropped().sum())
         self.query_one("#dup-progress", ProgressBar).update(total=1, progress=1)
         self.query_one("#dup-status", Static).update(
-            Text(f"{len(members):,} clusters, {dropped:,} rows would go")
+            Text(f"{_n(len(members), 'cluster')}, {_n(dropped, 'row')} would go")
         )
         if members:
             table.focus()
@@ -634,7 +673,7 @@ class CleanPane(Pane):
         elif decision == -2:
             state = "accepted"
         else:
-            state = "kept changed"
+            state = "changed"
         return (
             str(c + 1),
             str(len(members)),
@@ -678,10 +717,21 @@ class CleanPane(Pane):
             keys = normalize(pl.Series([a, b]), self.found_step.normalization).to_list()
             left = Text.assemble(Text("key: " + keys[0], style="italic"), "\n", left)
             right = Text.assemble(Text("key: " + keys[1], style="italic"), "\n", right)
-        source = self.workspace.dataset.source_of if self.workspace is not None else str
-        left_title = f"{'kept' if kept >= 0 else 'all kept'}: row {left_id} ({source(left_id)})"
-        right_title = f"row {right_id} ({source(right_id)}) {self.shown + 1}/{len(others)}"
+        source = self._where
+        # where first: at 80 columns the title is cut, and the line is what a user looks up
+        left_title = f"{'kept' if kept >= 0 else 'all kept'}: {source(left_id)} · id {left_id}"
+        right_title = f"{self.shown + 1}/{len(others)}: {source(right_id)} · id {right_id}"
         self._set_member_views(left, right, left_title, right_title)
+
+    def _where(self, row_id: int) -> str:
+        """`line N` of the one file opened, else `file:line` (rows added by steps: `new:id`)."""
+        if self.workspace is None:
+            return str(row_id)
+        dataset = self.workspace.dataset
+        where = dataset.source_of(row_id)
+        if len(dataset.origins) == 1 and not where.startswith("new:"):
+            return "line " + where.rpartition(":")[2]
+        return where
 
     def _set_member_views(self, left: Text, right: Text, lt: str, rt: str) -> None:
         self.query_one("#dup-left", Static).update(left)
@@ -709,6 +759,23 @@ class CleanPane(Pane):
         self.leak_decisions[self.current] = decision
         self._refresh_row(self.current)
         self.show_leak(self.current)
+
+    DUPLICATE_ACTIONS = frozenset(
+        {"accept", "reject", "keep_shown", "next_member", "prev_member", "pick_against"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the cluster keys belong to the Duplicates sub-tab: elsewhere they would act on a
+        # hidden cluster, and the footer would offer them for nothing
+        if action in self.DUPLICATE_ACTIONS and self.built:
+            tabs = self.query("#clean-tabs")
+            if tabs and tabs.first(TabbedContent).active != "clean-dups":
+                return False  # hidden from the footer, and not run
+        return True
+
+    @on(TabbedContent.TabActivated, "#clean-tabs")
+    def _sub_tab_changed(self) -> None:
+        self.refresh_bindings()
 
     def action_accept(self) -> None:
         if self.current < 0:
@@ -782,6 +849,8 @@ class CleanPane(Pane):
             )
             self.post_message(StepRequested(leak))
             self.leak_step, self.leak_groups, self.leak_kept = None, [], set()
+            self.current = -1
+            self._set_member_views(Text(""), Text(""), "", "")
             self.query_one("#dup-clusters", DataTable).clear()
             self.query_one("#dup-status", Static).update(Text("applied; find again to review more"))
             return
@@ -792,6 +861,8 @@ class CleanPane(Pane):
         step = type(base)(**{**base.params(), "overrides": self.overrides()})  # type: ignore[arg-type]
         self.post_message(StepRequested(step))
         self.found_step, self.clusters, self.members = None, None, []
+        self.current = -1
+        self._set_member_views(Text(""), Text(""), "", "")
         self.query_one("#dup-clusters", DataTable).clear()
         self.query_one("#dup-status", Static).update(Text("applied; find again to review more"))
 
@@ -859,7 +930,7 @@ class CleanPane(Pane):
             )
         groups = found["group"].n_unique() if found.height else 0
         self.query_one("#lab-status", Static).update(
-            Text(f"{groups:,} texts with conflicting labels ({found.height:,} rows)")
+            Text(f"conflicts: {_n(groups, 'text')}, {_n(found.height, 'row')}")
         )
 
     @on(Button.Pressed, "#lab-pick")

@@ -27,7 +27,7 @@ from studio.engine.chat_checks import CheckResult, check_chat
 from studio.engine.errors import StudioError
 from studio.engine.progress import Cancelled
 from studio.engine.steps.base import ID
-from studio.engine.steps.tokens import ChunkTokens, DropOverLimit, TruncateTokens
+from studio.engine.steps.tokens import ChunkTokens, CountTokens, DropOverLimit, TruncateTokens
 from studio.engine.tokens import (
     ESTIMATE_LABEL,
     CountPlan,
@@ -98,6 +98,8 @@ def figures_text(fig: TokenFigures) -> Text:
             f"prompt {prefix}{fig.prompt_tokens:,} · trained (assistant) "
             f"{prefix}{fig.trained_tokens:,}\n"
         )
+    if fig.chat_counting:
+        text.append(f"chats: {fig.chat_counting}\n", style="italic")
     if fig.limit is not None:
         text.append(f"over the limit of {fig.limit:,}: ")
         text.append(f"{fig.over_limit:,} rows", style="bold" if fig.over_limit else "")
@@ -142,7 +144,7 @@ class TokensPane(Pane):
         with VerticalScroll(id="tokens-body"):
             with Horizontal(id="tokens-controls"):
                 yield Input(
-                    placeholder="tokenizer name or folder (empty = ≈ estimate)",
+                    placeholder="tokenizer (empty: ≈ estimate)",
                     id="tokens-tokenizer",
                     tooltip="A Hugging Face name or folder, or tiktoken:NAME. Empty: an estimate.",
                 )
@@ -154,6 +156,12 @@ class TokensPane(Pane):
                     tooltip="Context limit: rows longer than this are flagged",
                 )
                 yield Button("Count", id="tokens-count-button", variant="primary")
+                yield Button(
+                    "+ Columns",
+                    id="tokens-add-columns",
+                    tooltip="Add the counts to the data as tokens_<column> columns (a step),"
+                    " to sort, filter or export by them",
+                )
             with Horizontal(id="tokens-status-row"):
                 yield Label(ESTIMATE_LABEL, id="tokens-mode")
                 yield ProgressBar(id="tokens-progress", show_eta=False)
@@ -168,13 +176,21 @@ class TokensPane(Pane):
             with Horizontal(id="tokens-actions"):
                 yield Button("Drop over limit", id="tokens-drop")
                 yield Select(
-                    [("keep start", "start"), ("keep end", "end")],
+                    [("start", "start"), ("end", "end")],
                     value="start",
                     allow_blank=False,
                     id="tokens-keep",
+                    tooltip="Truncate: keep the start or the end of the text",
                 )
                 yield Button("Truncate", id="tokens-truncate")
                 yield Button("Chunk", id="tokens-chunk")
+                yield Input(
+                    placeholder="overlap",
+                    type="integer",
+                    id="tokens-overlap",
+                    tooltip="Chunk: tokens each chunk shares with the previous one"
+                    " (chunks are the token limit long; empty: limit ÷ 8, at most 64)",
+                )
                 yield Button("Loss mask", id="tokens-loss-mask-button")
 
     def on_mount(self) -> None:
@@ -367,6 +383,11 @@ class TokensPane(Pane):
             self.notify("Enter a token limit first.", severity="warning", markup=False)
         return limit
 
+    @on(Button.Pressed, "#tokens-add-columns")
+    def action_add_columns(self) -> None:
+        columns = self.result.plan.columns if self.result is not None else ()
+        self.post_message(StepRequested(CountTokens(self.tokenizer_spec, tuple(columns))))
+
     @on(Button.Pressed, "#tokens-drop")
     def action_drop_over(self) -> None:
         limit = self._need_limit()
@@ -388,7 +409,15 @@ class TokensPane(Pane):
         limit = self._need_limit()
         if limit is None:
             return
-        overlap = min(64, limit // 8)
+        value = self.query_one("#tokens-overlap", Input).value.strip()
+        overlap = int(value) if value.lstrip("-").isdigit() else min(64, limit // 8)
+        if not 0 <= overlap < limit:
+            self.notify(
+                f"The overlap must be at least 0 and smaller than the limit ({limit:,}).",
+                severity="error",
+                markup=False,
+            )
+            return
         self.post_message(StepRequested(ChunkTokens(self.tokenizer_spec, limit, overlap, "")))
 
     @on(Button.Pressed, "#tokens-loss-mask-button")
