@@ -110,7 +110,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output(parser)
 
 
+NEAR_ONLY = ("similarity", "shingle", "ngram", "num_perm", "bands")
+
+
+def refuse_ignored_options(args: argparse.Namespace) -> None:
+    """An option the chosen mode would not read is an error, not silently dropped."""
+
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    mode = args.mode
+    given = [n for n in NEAR_ONLY if getattr(args, n, None) is not None]
+    if given and mode != "near":
+        raise StepError(f"{flag(given[0])} applies to --mode near, not --mode {mode}.")
+    shape = [n for n in given if n != "similarity"]
+    if shape and args.against:
+        raise StepError(
+            f"{flag(shape[0])} applies to --mode near without --against (leaks are found with "
+            "the default shingles; --threshold and --similarity apply)."
+        )
+    if args.threshold is not None and mode in ("exact", "normalized"):
+        raise StepError(
+            f"--threshold applies to --mode near and semantic; --mode {mode} compares whole texts."
+        )
+    if args.model and mode != "semantic":
+        raise StepError(f"--model applies to --mode semantic, not --mode {mode}.")
+    if args.normalize != "all" and (mode != "normalized" or args.against):
+        raise StepError("--normalize applies to --mode normalized without --against.")
+    if args.against and (args.keep != "first" or args.cluster_column):
+        option = "--keep" if args.keep != "first" else "--cluster-column"
+        raise StepError(
+            f"{option} does not apply with --against: every row of PATH found in OTHER is dropped."
+        )
+
+
 def build_step(args: argparse.Namespace, text_column: str | None) -> Step:
+    refuse_ignored_options(args)
     column = args.column or text_column
     if args.against:
         if args.mode == "semantic":

@@ -480,7 +480,7 @@ def cross_task_duplicates(
     """Rows that duplicate (exactly, or nearly) a row of ANOTHER task: `_id`, task, `dup_of`
     (the `_id` kept) and `dup_task`. In each group of duplicates the row of the task that comes
     first in row order is kept; duplicates inside one task are left alone."""
-    from studio.engine.dedup.exact import exact_duplicates, normalized_keys
+    from studio.engine.dedup.exact import blank_rows, exact_duplicates, normalized_keys
 
     empty = pl.DataFrame(
         schema={ID: pl.UInt64, column: pl.String, "dup_of": pl.UInt64, "dup_task": pl.String}
@@ -497,10 +497,11 @@ def cross_task_duplicates(
         sub = schema
     text = df.select(text_expr(sub, exclude=(column,)).alias("t"))["t"]
     ids = df[ID].cast(pl.UInt64).to_numpy()
+    blank = blank_rows(text.to_frame(), [text.name])
     if method == "exact":
-        clusters = exact_duplicates(text.hash(seed=0x5EED).to_numpy(), ids)
+        clusters = exact_duplicates(text.hash(seed=0x5EED).to_numpy(), ids, blank)
     elif method == "normalized":
-        clusters = exact_duplicates(normalized_keys(text), ids)
+        clusters = exact_duplicates(normalized_keys(text), ids, blank)
     elif method == "near":
         from studio.engine.dedup.minhash import MinHashConfig, near_duplicates
 

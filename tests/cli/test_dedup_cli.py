@@ -289,3 +289,37 @@ def test_against_near_threshold_out_of_range(
     assert main([*argv, "--threshold", "1.5", "-o", str(out)]) == 1
     assert "between 0 and 1" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--mode", "exact", "--threshold", "0.7"], "--threshold applies to --mode near"),
+        (["--mode", "normalized", "--threshold", "0.7"], "--threshold applies to --mode near"),
+        (["--mode", "exact", "--num-perm", "32"], "--num-perm applies to --mode near"),
+        (["--mode", "semantic", "--bands", "8x4", "--model", "m"], "--bands applies to"),
+        (["--mode", "near", "--model", "m"], "--model applies to --mode semantic"),
+        (["--mode", "exact", "--normalize", "case"], "--normalize applies to"),
+        (["--mode", "exact", "--against", "OTHER", "--keep", "longest"], "--keep does not apply"),
+        (["--mode", "near", "--against", "OTHER", "--ngram", "5"], "--ngram applies to"),
+    ],
+)
+def test_options_the_mode_does_not_read_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    src = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    other = write_jsonl(tmp_path / "other.jsonl", ROWS[:1])
+    extra = [str(other) if a == "OTHER" else a for a in extra]
+    out = tmp_path / "out.jsonl"
+    assert main(["dedup", str(src), "--column", "text", *extra, "-o", str(out)]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_near_leaks_take_threshold_and_similarity(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    other = write_jsonl(tmp_path / "other.jsonl", [{"text": "Something else"}])
+    out = tmp_path / "out.jsonl"
+    argv = ["dedup", str(src), "--column", "text", "--mode", "near", "--against", str(other)]
+    assert main([*argv, "--threshold", "0.3", "--similarity", "0.9", "-o", str(out)]) == 0
+    assert [r["id"] for r in read_jsonl(out)] == [1, 2, 4, 5]

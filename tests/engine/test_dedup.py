@@ -65,14 +65,22 @@ def planted_near(seed: int = 0, n: int = 40, copies: int = 6, length: int = 60):
 def test_exact_finds_planted_duplicates_only() -> None:
     lazy = frame(["a", "b", "a", "A", "b", "c", None, None])
     step = DedupExact(columns=("text",))
-    assert kept_ids(step, lazy) == [0, 1, 3, 5, 6]
+    assert kept_ids(step, lazy) == [0, 1, 3, 5, 6, 7]
     _, result = apply_step(lazy, step)
     reasons = dict(result.removed.iter_rows())
-    assert reasons == {
-        2: "exact duplicate of row 0",
-        4: "exact duplicate of row 1",
-        7: "exact duplicate of row 6",
-    }
+    assert reasons == {2: "exact duplicate of row 0", 4: "exact duplicate of row 1"}
+
+
+def test_rows_without_text_are_not_duplicates_of_each_other() -> None:
+    # empty, null and whitespace-only texts under different labels: nothing to deduplicate
+    texts = ["", None, "   ", "\t\r\n", "a", "a", ""]
+    labels = ["x", "y", "z", "x", "x", "y", "z"]
+    lazy = frame(texts, label=labels)
+    assert kept_ids(DedupExact(columns=("text",)), lazy) == [0, 1, 2, 3, 4, 6]
+    assert kept_ids(DedupNormalized(column="text"), lazy) == [0, 1, 2, 3, 4, 6]
+    # on several columns a row is blank only when all of them are
+    both = frame(["", "", None, None], label=["x", "x", None, None])
+    assert kept_ids(DedupExact(columns=("text", "label")), both) == [0, 2, 3]
 
 
 def test_exact_on_all_columns_by_default() -> None:

@@ -79,6 +79,15 @@ def test_semantic_dedup_finds_planted_duplicates(tiny_model: Path) -> None:
     assert out.height == len(CORPUS)
 
 
+def test_semantic_dedup_leaves_rows_without_text_alone(tiny_model: Path) -> None:
+    texts = ["", "   ", None, "The cat sat on the mat", "The cat sat on the mat"]
+    lazy = pl.DataFrame({ID: pl.Series(range(5), dtype=pl.UInt64), "text": texts}).lazy()
+    step = DedupSemantic(column="text", model=str(tiny_model), threshold=0.9999, batch_size=2)
+    out, result = apply_step(lazy, step)
+    assert result.removed[ID].to_list() == [4]
+    assert out[ID].to_list() == [0, 1, 2, 3]
+
+
 def test_semantic_dedup_needs_a_model() -> None:
     lazy = pl.DataFrame({ID: pl.Series([0], dtype=pl.UInt64), "text": ["x"]}).lazy()
     with pytest.raises(StepError, match="needs a model"):

@@ -241,6 +241,19 @@ def test_cross_task_leaks_found() -> None:
     assert norm[ID].to_list() == [3, 4]
 
 
+def test_cross_task_rows_without_text_are_not_leaks() -> None:
+    df = pl.DataFrame(
+        {
+            ID: np.arange(4, dtype=np.uint64),
+            "instruction": ["", " ", "same", "same"],
+            "task": ["a", "b", "a", "b"],
+        }
+    )
+    for method in ("exact", "normalized"):
+        found = cross_task_duplicates(df, method=method, fields=("instruction",))
+        assert found[ID].to_list() == [3], method
+
+
 def test_dedup_across_step_reasons() -> None:
     df = planted()
     out, result = apply_step(df.lazy(), DedupAcross(method="normalized", fields=("instruction",)))

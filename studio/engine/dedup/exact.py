@@ -13,6 +13,23 @@ from studio.engine.dedup.text import Normalization, cheap_keys, normalize
 SEED = 0x5EED
 
 
+def blank_rows(frame: pl.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """True where every one of `columns` is null, or text that is empty or only whitespace.
+
+    Blank rows are never duplicates of each other: rows with no text are not copies of one
+    another (the `empty` quality flag and the "drop empty" cleaning op are for them)."""
+    blank = pl.lit(True)
+    for column in columns:
+        dtype = frame.schema[column]
+        value = pl.col(column)
+        if dtype == pl.String:
+            cell = value.is_null() | (value.str.strip_chars().str.len_bytes() == 0)
+        else:
+            cell = value.is_null()
+        blank = blank & cell
+    return frame.select(blank.alias("b"))["b"].to_numpy()
+
+
 def exact_keys(frame: pl.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """A uint64 hash of the values in `columns` for each row (equal values, equal hash)."""
     if len(columns) == 1:
@@ -53,8 +70,15 @@ def reference_normalized_keys(
     return normalize(series, options).hash(seed=SEED).to_numpy()
 
 
-def exact_duplicates(keys: np.ndarray, ids: np.ndarray | None = None) -> Clusters:
+def exact_duplicates(
+    keys: np.ndarray, ids: np.ndarray | None = None, blank: np.ndarray | None = None
+) -> Clusters:
+    """Rows with equal keys form a cluster; rows marked in `blank` join none."""
     ids = np.arange(len(keys), dtype=np.uint64) if ids is None else ids
-    label = labels_from_keys(keys)
+    if blank is not None and blank.any():
+        label = np.full(len(keys), -1, dtype=np.int64)
+        label[~blank] = labels_from_keys(keys[~blank])
+    else:
+        label = labels_from_keys(keys)
     k = int(label.max()) + 1 if len(label) else 0
     return Clusters(ids=ids, label=label, similarity=np.ones(k))

@@ -148,8 +148,11 @@ def semantic_duplicates(
 ) -> Clusters:
     n = len(texts)
     ids = np.arange(n, dtype=np.uint64) if ids is None else ids
-    values = texts.cast(pl.String).fill_null("").to_list()
-    emb = embed(values, model_name, batch_size, max_length)
+    strings = texts.cast(pl.String).fill_null("")
+    # rows with no text are not copies of one another, and are not embedded at all
+    filled = np.flatnonzero((strings.str.strip_chars().str.len_bytes() > 0).to_numpy())
+    emb = embed(strings.gather(filled).to_list(), model_name, batch_size, max_length)
     left, right, score = neighbours(emb, threshold)
+    left, right = filled[left], filled[right]
     label = labels_from_pairs(n, left, right)
     return Clusters(ids=ids, label=label, similarity=cluster_similarity(label, left, right, score))

@@ -192,12 +192,12 @@ class DedupExact(DedupStep):
         return tuple(self.columns)
 
     def find(self, data: pl.DataFrame) -> Clusters:
-        from studio.engine.dedup.exact import exact_duplicates, exact_keys
+        from studio.engine.dedup.exact import blank_rows, exact_duplicates, exact_keys
 
         cols = list(self.columns) or [
             c for c in data.columns if c != ID and c != self.cluster_column
         ]
-        return exact_duplicates(exact_keys(data, cols), data[ID].to_numpy())
+        return exact_duplicates(exact_keys(data, cols), data[ID].to_numpy(), blank_rows(data, cols))
 
     def describe(self) -> str:
         what = ", ".join(self.columns) if self.columns else "all columns"
@@ -229,10 +229,10 @@ class DedupNormalized(DedupStep):
         return (self.column,)
 
     def find(self, data: pl.DataFrame) -> Clusters:
-        from studio.engine.dedup.exact import exact_duplicates, normalized_keys
+        from studio.engine.dedup.exact import blank_rows, exact_duplicates, normalized_keys
 
         keys = normalized_keys(data[self.column], self.normalization)
-        return exact_duplicates(keys, data[ID].to_numpy())
+        return exact_duplicates(keys, data[ID].to_numpy(), blank_rows(data, [self.column]))
 
     def describe(self) -> str:
         return (
