@@ -156,18 +156,21 @@ def ours_cli(path: Path, runs: int, truth: Path | None = None) -> dict[str, obje
 
 def normalized_bench(path: Path, runs: int) -> dict[str, object]:
     from studio.engine.dedup.exact import (
+        blank_rows,
         exact_duplicates,
         normalized_keys,
         reference_normalized_keys,
     )
 
-    texts = pl.read_parquet(path, columns=["output"])["output"]
+    frame = pl.read_parquet(path, columns=["output"])
+    texts = frame["output"]
     ours, peer, ours_cpu, peer_cpu, ref, ref_cpu = [], [], [], [], [], []
     kept_ours = kept_peer = 0
     same = True
     for _ in range(runs):
         start, cpu = time.perf_counter(), time.process_time()
-        found = exact_duplicates(normalized_keys(texts))
+        # what the dedup.normalized step does: keys, then rows without text left out
+        found = exact_duplicates(normalized_keys(texts), blank=blank_rows(frame, ["output"]))
         kept_ours = int(len(texts) - (found.label >= 0).sum() + found.count)
         ours.append(time.perf_counter() - start)
         ours_cpu.append(time.process_time() - cpu)
@@ -184,7 +187,9 @@ def normalized_bench(path: Path, runs: int) -> dict[str, object]:
         peer_cpu.append(time.process_time() - cpu)
         # the plain definition (normalize every row, then hash): the cheap-key path's reference
         start, cpu = time.perf_counter(), time.process_time()
-        plain = exact_duplicates(reference_normalized_keys(texts))
+        plain = exact_duplicates(
+            reference_normalized_keys(texts), blank=blank_rows(frame, ["output"])
+        )
         ref.append(time.perf_counter() - start)
         ref_cpu.append(time.process_time() - cpu)
         same = same and bool(np.array_equal(plain.label, found.label))
