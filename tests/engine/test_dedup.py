@@ -237,6 +237,20 @@ def test_leaks_against_another_file(tmp_path) -> None:  # noqa: ANN001
     assert out.height == len(rows) - 2
 
 
+def test_leak_check_does_not_match_rows_without_text(tmp_path) -> None:  # noqa: ANN001
+    # an empty train row is not a leak of an empty test row (as in every other mode)
+    train = tmp_path / "train.jsonl"
+    test = tmp_path / "test.jsonl"
+    rows = [{"text": ""}, {"text": None}, {"text": "  "}, {"text": "same words here"}]
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    other = [{"text": ""}, {"text": None}, {"text": "\t"}, {"text": "Same words here!"}]
+    test.write_text("".join(json.dumps(r) + "\n" for r in other), encoding="utf-8")
+    data = load_dataset(train).frame
+    for mode, dropped in (("exact", []), ("normalized", [3]), ("near", [3])):
+        step = DedupAgainst(other=str(test), column="text", mode=mode)
+        assert apply_step(data, step)[1].removed[ID].to_list() == dropped, mode
+
+
 def test_label_conflicts_resolutions() -> None:
     lazy = frame(
         ["Good movie", "good movie!", "GOOD MOVIE", "bad film", "Bad film.", "fine"],

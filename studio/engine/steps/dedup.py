@@ -434,9 +434,15 @@ class DedupAgainst(Step):
                 both = normalized_keys(pl.concat([mine["__text"], other["__text"]]))
                 mk = pl.Series(both[: mine.height])
                 ok = pl.Series(both[mine.height :])
-            left = pl.DataFrame({ID: mine[ID], "k": mk})
+            from studio.engine.dedup.exact import blank_rows
+
+            # rows with no text match nothing (as in every other mode)
+            mine_text = ~blank_rows(mine, ["__text"])
+            other_text = ~blank_rows(other, ["__text"])
+            left = pl.DataFrame({ID: mine[ID], "k": mk}).filter(mine_text)
             right = (
                 pl.DataFrame({"other_id": other[ID], "k": ok})
+                .filter(other_text)
                 .group_by("k", maintain_order=True)
                 .agg(pl.col("other_id").first())
             )
