@@ -149,3 +149,17 @@ def test_ops_into_a_new_column_chain() -> None:
         "strip and collapse whitespace in text into clean",
         "drop rows with an empty clean",
     ]
+
+
+def test_drop_empty_first_into_a_new_column_checks_the_text_as_it_stands() -> None:
+    # the new column does not exist yet: drop_empty reads the source column, and the ops after
+    # it write the new column from it
+    frame = pl.DataFrame(
+        {ID: pl.Series([0, 1, 2], dtype=pl.UInt64), "text": ["  Hi  there ", " ", None]}
+    ).lazy()
+    steps = build_ops("drop_empty,strip", "text", "clean")
+    for step in steps:
+        out, _ = apply_step(frame, step)
+        frame = out.lazy()
+    assert out.select(ID, "clean").rows() == [(0, "Hi there")]
+    assert steps[0].describe() == "drop rows with an empty text"

@@ -636,7 +636,8 @@ def build_ops(
     for name in names:
         cls, extra = OPS[name]
         if cls is DropEmpty:
-            steps.append(DropEmpty(columns=(output or column,)))
+            # the text as it stands: the source column before the first op, then the new one
+            steps.append(DropEmpty(columns=(column,)))
             continue
         if cls is RemoveStopwords and stopwords:
             step: Step = RemoveStopwords(column=column, output=output, path=stopwords)
