@@ -129,7 +129,7 @@ def apply_step(
     # of the CPU of the equivalent anti join)
     gone = before.select(ID).filter(~pl.col(ID).is_in(after.get_column(ID).implode()))
     if reasons is not None:
-        removed = gone.join(reasons, on=ID, how="left").with_columns(
+        removed = gone.join(reasons, on=ID, how="left", maintain_order="left").with_columns(
             pl.col("reason").fill_null(step.describe())
         )
     else:

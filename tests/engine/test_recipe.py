@@ -110,3 +110,28 @@ def test_journal_resume(dataset) -> None:  # noqa: ANN001
     fresh.replay(pending)
     assert fresh.frame.collect().equals(ws.frame.collect())
     assert isinstance(pl.DataFrame(), pl.DataFrame)
+
+
+def test_removed_rows_keep_input_order_with_their_reasons() -> None:
+    # the plain definition: the input rows missing from the output, in input order, each with
+    # the reason its step gave (ids shuffled so that id order is not input order)
+    import numpy as np
+
+    from studio.engine.recipe import apply_step
+    from studio.engine.steps.dedup import DedupExact
+
+    rng = np.random.default_rng(3)
+    n = 3_000
+    texts = [f"t{i}" for i in rng.integers(0, n // 3, n)]
+    frame = pl.DataFrame({ID: pl.Series(rng.permutation(n), dtype=pl.UInt64), "text": texts})
+    out, result = apply_step(frame.lazy(), DedupExact(columns=("text",)))
+    kept = set(out[ID].to_list())
+    assert result.removed[ID].to_list() == [i for i in frame[ID].to_list() if i not in kept]
+    first = {}
+    for i, text in zip(frame[ID].to_list(), texts, strict=True):
+        first.setdefault(text, i)
+    by_id = dict(zip(frame[ID].to_list(), texts, strict=True))
+    assert all(
+        reason == f"exact duplicate of row {first[by_id[i]]}"
+        for i, reason in result.removed.iter_rows()
+    )
