@@ -74,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
             if parts
             else pl.DataFrame(schema={ID: pl.UInt64, "removed_by": pl.String})
         )
-        rows = dataset.frame.join(removed.lazy(), on=ID, how="inner").collect()
+        rows = dataset.frame.join(
+            removed.lazy(), on=ID, how="inner", maintain_order="left"
+        ).collect()
         rows = rows.with_columns(dataset.source_ids(rows[ID]).alias("source"))
         write_frame(rows, args.removed, force=args.force, sources=dataset.paths)
         print(f"wrote {rows.height:,} removed rows to {args.removed}", file=sys.stderr)

@@ -323,3 +323,16 @@ def test_near_leaks_take_threshold_and_similarity(tmp_path: Path) -> None:
     argv = ["dedup", str(src), "--column", "text", "--mode", "near", "--against", str(other)]
     assert main([*argv, "--threshold", "0.3", "--similarity", "0.9", "-o", str(out)]) == 0
     assert [r["id"] for r in read_jsonl(out)] == [1, 2, 4, 5]
+
+
+def test_run_removed_file_lists_rows_in_input_order(tmp_path: Path) -> None:
+    # --removed writes the dropped rows as they stood in the input, with the step's reason
+    rows = [{"text": f"t{(i * 7919) % 1000}"} for i in range(3_000)]
+    src = write_jsonl(tmp_path / "d.jsonl", rows)
+    recipe = tmp_path / "r.recipe.json"
+    Recipe(steps=[DedupNormalized(column="text")]).save(recipe)
+    out, removed = tmp_path / "out.jsonl", tmp_path / "removed.jsonl"
+    assert main(["run", str(recipe), str(src), "-o", str(out), "--removed", str(removed)]) == 0
+    lines = read_jsonl(removed)
+    assert [r["source"] for r in lines] == [f"d.jsonl:{i + 1}" for i in range(1_000, 3_000)]
+    assert [r["text"] for r in lines] == [r["text"] for r in rows[1_000:]]
