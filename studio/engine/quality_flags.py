@@ -88,13 +88,20 @@ def text_of(column: str, schema: pl.Schema) -> pl.Expr:
     if dtype == pl.String:
         return pl.col(column).fill_null("")
     inner = dtype.inner if isinstance(dtype, pl.List) else None
-    names = {f.name for f in inner.fields} if isinstance(inner, pl.Struct) else set()
+    fields = {f.name: f.dtype for f in inner.fields} if isinstance(inner, pl.Struct) else {}
     for role, content in (("role", "content"), ("from", "value")):
-        if {role, content} <= names:
+        if {role, content} <= fields.keys():
+            if fields[content].is_nested():
+                raise StepError(
+                    f"The messages of {column!r} hold {fields[content]} as their {content}, "
+                    "not text; flags read text answers."
+                )
             element = pl.element().struct
             answers = each_element(
                 pl.col(column),
-                element.field(content).filter(element.field(role).is_in(list(ANSWER_ROLES))),
+                element.field(content)
+                .cast(pl.String)  # content that is null throughout the file is typed Null
+                .filter(element.field(role).is_in(list(ANSWER_ROLES))),
             )
             return answers.list.join("\n").fill_null("")
     raise StepError(f"Column {column!r} holds {dtype}, not text; name a text column.")

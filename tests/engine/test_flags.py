@@ -120,3 +120,24 @@ def test_flags_read_the_answers_of_a_conversation() -> None:
     numbers = pl.DataFrame({ID: pl.Series([0], dtype=pl.UInt64), "n": [1]}).lazy()
     with pytest.raises(StepError, match="not text"):
         apply_step(numbers, AddFlags(column="n"))
+    # messages whose content is not text (a list of parts) are a clear error, not a crash
+    parts = [{"type": "text", "text": "Hello there."}]
+    multimodal = pl.DataFrame(
+        {
+            ID: pl.Series([0], dtype=pl.UInt64),
+            "messages": [
+                [{"role": "user", "content": parts}, {"role": "assistant", "content": parts}]
+            ],
+        }
+    ).lazy()
+    with pytest.raises(StepError, match="not text"):
+        apply_step(multimodal, AddFlags(column="messages"))
+    # no content at all in the file (a Null column inside the messages): empty answers
+    silent = pl.DataFrame(
+        {
+            ID: pl.Series([0], dtype=pl.UInt64),
+            "messages": [[{"role": "assistant", "content": None}]],
+        }
+    ).lazy()
+    out, _ = apply_step(silent, AddFlags(column="messages", flags=("empty",)))
+    assert out["flag_empty"].to_list() == [True]
