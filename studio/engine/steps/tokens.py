@@ -175,9 +175,7 @@ class TruncateTokens(Step):
         )
         if over.height == 0:
             return df.lazy()
-        rows = df.join(over, on=ID, how="semi", maintain_order="left").join(
-            over, on=ID, how="left", maintain_order="left"
-        )
+        rows = df.join(over, on=ID, how="inner", maintain_order="left")
         cut = [
             counter.truncate(text or "", int(room), self.keep)
             for text, room in zip(rows[column].to_list(), rows["__budget"].to_list(), strict=True)
