@@ -168,7 +168,7 @@ def find_leaks(
 ) -> pl.DataFrame:
     """Stage-1 rows that duplicate an evaluation row: `_id`, `kind`, `eval_index` (the
     evaluation row's position), `stage1_index`; the first kind found wins (exact, then normalized, then near)."""
-    from studio.engine.dedup.exact import normalized_keys
+    from studio.engine.dedup.exact import blank_rows, normalized_keys
 
     if check not in CHECKS:
         raise StepError(f"Leak check is {', '.join(CHECKS)}.")
@@ -184,10 +184,14 @@ def find_leaks(
             found.setdefault(pos, (kind, partner))
 
     def by_keys(left: np.ndarray, right: np.ndarray, kind: str) -> None:
+        # rows with no text match nothing (an empty input is not a copy of another)
         first: dict[int, int] = {}
         for i, key in enumerate(right.tolist()):
-            first.setdefault(key, i)
-        hits = [(i, first[k]) for i, k in enumerate(left.tolist()) if k in first]
+            if not ev_blank[i]:
+                first.setdefault(key, i)
+        hits = [
+            (i, first[k]) for i, k in enumerate(left.tolist()) if k in first and not s1_blank[i]
+        ]
         if hits:
             pos, partner = zip(*hits, strict=True)
             add(np.asarray(pos), np.asarray(partner), kind)
@@ -195,6 +199,8 @@ def find_leaks(
     report(0, 3, "exact leaks")
     s1 = stage1_text.fill_null("")
     ev = eval_text.fill_null("")
+    s1_blank = blank_rows(s1.to_frame("t"), ["t"])
+    ev_blank = blank_rows(ev.to_frame("t"), ["t"])
     by_keys(s1.hash(seed=1).to_numpy(), ev.hash(seed=1).to_numpy(), "exact")
     check_cancelled()
     if check in ("normalized", "near"):

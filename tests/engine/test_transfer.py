@@ -123,6 +123,21 @@ def test_find_leaks_kernel_first_kind_wins() -> None:
         find_leaks(s1, pl.Series(["a"] * 3), ev, pl.Series(["a", "b"]), check="fuzzy")
 
 
+def test_find_leaks_ignores_rows_without_text() -> None:
+    # an empty stage-1 input is not a leak of an empty evaluation input (as in studio dedup)
+    s1 = pl.DataFrame({"_id": pl.Series([10, 11, 12, 13], dtype=pl.UInt64)})
+    ev = pl.DataFrame({"_id": pl.Series([1, 2, 3], dtype=pl.UInt64)})
+    for check in ("exact", "normalized", "near"):
+        found = find_leaks(
+            s1,
+            pl.Series(["", None, "  ", "Hello world"]),
+            ev,
+            pl.Series([None, "", "Hello world"]),
+            check=check,
+        )
+        assert found["_id"].to_list() == [13], check
+
+
 def test_write_transfer_files_recipe_and_overwrite(files: dict[str, Path], tmp_path: Path) -> None:
     target = load_dataset(files["target"])
     step = TransferStages(sources=(f"{files['source']}:task=src",), seed=0)
