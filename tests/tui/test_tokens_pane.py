@@ -108,7 +108,8 @@ async def test_counts_with_local_tokenizer_and_shows_over_limit(tok: str, tmp_pa
         assert fig is not None and not fig.estimate and fig.tokenizer == tok
         assert fig.over_limit >= 1 and fig.limit == 12
         shown = str(pane.query_one("#tokens-figures", Static).render())
-        assert f"over the limit of 12: {fig.over_limit} rows" in shown
+        rows = "1 row" if fig.over_limit == 1 else f"{fig.over_limit} rows"
+        assert f"over the limit of 12: {rows}\n" in shown
         assert "exact counts" in str(pane.query_one("#tokens-mode", Label).render())
         table = pane.query_one("#tokens-checks", DataTable)
         assert table.get_row("over_limit")[1].plain == str(fig.over_limit)

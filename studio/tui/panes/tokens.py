@@ -102,7 +102,8 @@ def figures_text(fig: TokenFigures) -> Text:
         text.append(f"chats: {fig.chat_counting}\n", style="italic")
     if fig.limit is not None:
         text.append(f"over the limit of {fig.limit:,}: ")
-        text.append(f"{fig.over_limit:,} rows", style="bold" if fig.over_limit else "")
+        rows = f"{fig.over_limit:,} row" + ("" if fig.over_limit == 1 else "s")
+        text.append(rows, style="bold" if fig.over_limit else "")
         text.append("\n")
     text.append(f"training tokens per epoch: {prefix}{fig.training_tokens_per_epoch:,}\n")
     return text
