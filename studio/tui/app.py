@@ -131,6 +131,8 @@ class StudioApp(App[None]):
         self._sources: tuple[Workspace, Combined] | None = None
         self._editing: SourceEdit | None = None
         self._saved_generation: int | None = None
+        self._recipes_unsaved: list[str] = []
+        """Sources whose recipe was applied (edited) since the recipe was last saved."""
         self._progress: dict[str, tuple[float, float]] = {}
         self._seen: dict[Worker, float] = {}
 
@@ -196,7 +198,11 @@ class StudioApp(App[None]):
     @property
     def unsaved(self) -> bool:
         ws = self.workspace
-        return ws is not None and bool(ws.steps) and ws.generation != self._saved_generation
+        if ws is None:
+            return False
+        if self._recipes_unsaved and self.sources is not None:
+            return True  # a source's recipe is in no journal: only a saved recipe keeps it
+        return bool(ws.steps) and ws.generation != self._saved_generation
 
     def _main_query(self, selector: type | str):  # noqa: ANN202
         """Query the main screen even while a view or modal is on top (App.query only sees
@@ -419,6 +425,7 @@ class StudioApp(App[None]):
         def opened(path: str | None) -> None:
             if path is not None:
                 self._editing = None
+                self._recipes_unsaved = []
                 self.paths = [path]
                 self._set_status(f"Opening {path}…")
                 self.load(path)
@@ -555,6 +562,7 @@ class StudioApp(App[None]):
         announce: bool = True,
         title: str = "Sources combined",
     ) -> None:
+        fresh = announce  # a combination opened, not rebuilt
         before = self.sources_shown
         if before is not None and len(combined.dataset.problems) > len(before.dataset.problems):
             announce = True  # a source added brought its own
@@ -573,6 +581,10 @@ class StudioApp(App[None]):
             )
         self._sources = (workspace, combined)
         self._editing = None
+        if fresh:
+            self._recipes_unsaved = []
+        elif edit is not None and edit.task not in self._recipes_unsaved:
+            self._recipes_unsaved.append(edit.task)
         self._set_workspace(workspace, pending, when, announce=announce)
         report = combined.report
         n = len(report.sources)
@@ -1053,7 +1065,13 @@ class StudioApp(App[None]):
     # -- recipe ----------------------------------------------------------------------------
     def _unsaved_count(self) -> str:
         n = len(self.workspace.steps) if self.workspace else 0
-        return f"{n} step{'' if n == 1 else 's'}"
+        steps = f"{n} step{'' if n == 1 else 's'}"
+        if not self._recipes_unsaved or self.sources is None:
+            return steps
+        names = ", ".join(self._recipes_unsaved)
+        plural = "s" if len(self._recipes_unsaved) > 1 else ""
+        recipes = f"the recipe{plural} of source{plural} {names}"
+        return f"{steps} and {recipes}" if n else recipes
 
     def action_save_recipe(self) -> None:
         from studio.tui.screens.prompt import PathPrompt
@@ -1099,11 +1117,11 @@ class StudioApp(App[None]):
                 markup=False,
             )
             return
+        saved = self._unsaved_count()
         self._saved_generation = ws.generation
+        self._recipes_unsaved = []
         self._set_status(self._status_text())
-        self.notify(
-            f"Saved {self._unsaved_count()} to {target}", title="Recipe saved", markup=False
-        )
+        self.notify(f"Saved {saved} to {target}", title="Recipe saved", markup=False)
 
     # -- views -----------------------------------------------------------------------------
     def _has_workspace(self) -> bool:
@@ -1198,6 +1216,13 @@ class StudioApp(App[None]):
             if combined_ws.steps and combined_ws.generation != edit.saved_generation:
                 n = len(combined_ws.steps)
                 lost.append(f"{n} combined step{'' if n == 1 else 's'} not saved as a recipe")
+            earlier = [t for t in self._recipes_unsaved if t != edit.task]
+            if earlier:
+                plural = "s" if len(earlier) > 1 else ""
+                lost.append(
+                    f"the recipe{plural} of source{plural} {', '.join(earlier)} not saved as a "
+                    "recipe"
+                )
             if lost:
                 kept = (
                     " The journal keeps the combined steps from before the edit for next time."
@@ -1211,10 +1236,11 @@ class StudioApp(App[None]):
             else:
                 self.exit()
             return
+        ws_steps = bool(self.workspace and self.workspace.steps)
         if self.unsaved:
+            kept = " The journal keeps the steps for next time." if ws_steps else ""
             self._confirm(
-                f"Quit with {self._unsaved_count()} not saved as a recipe? "
-                "The journal keeps them for next time.",
+                f"Quit with {self._unsaved_count()} not saved as a recipe?{kept}",
                 lambda yes: self.exit() if yes else None,
             )
             return

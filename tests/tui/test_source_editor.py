@@ -404,3 +404,34 @@ async def test_removing_a_source_leaves_its_task_out_of_the_mixture(files, tmp_p
     out = tmp_path / "o.parquet"
     assert main(["run", str(recipe), "-o", str(out)]) == 0
     assert pl.read_parquet(out).equals(frame.drop(ID))
+
+
+async def test_quit_after_applying_a_source_recipe_asks(files, tmp_path: Path) -> None:  # noqa: ANN001
+    """A source's recipe applied is work like a step: with no combined steps (nothing in the
+    journal) quitting asks, and saving the recipe settles it."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert not app.unsaved
+        app.edit_source(0)
+        await settle(app, pilot)
+        app.apply_step(LengthFilter(column="answer", max_len=8))
+        await settle(app, pilot)
+        app.apply_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None and app.sources.specs[0].steps
+        assert app.workspace.steps == []
+        assert app.unsaved
+        assert "(unsaved)" in app._status_bar().text
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "recipe of source qa" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        app._write_recipe(tmp_path / "saved.recipe.json")
+        assert not app.unsaved
+        assert json.loads((tmp_path / "saved.recipe.json").read_text())["source"]["sources"][0][
+            "steps"
+        ]
