@@ -359,10 +359,43 @@ class StudioApp(App[None]):
         if ws is None:
             return
         if choice == "resume":
+            if self._resume_combination(recipe):
+                return
             self.replay(recipe, "resuming journal")
         elif choice == "discard" and ws.journal is not None:
             ws.journal.clear()
             self.notify("Journal discarded.", markup=False)
+
+    def _resume_combination(self, recipe: Recipe) -> bool:
+        """A journal of these sources combined otherwise (a source's recipe edited, a task
+        renamed, a mapping changed): its steps were made on that combination, so rebuild it and
+        replay them there. False when the journal's combination is the one open."""
+        from studio.engine.sources import SourceSpec
+
+        combined = self.sources
+        recorded = recipe.source.get("sources")
+        if combined is None or not recorded:
+            return False
+        if recorded == (combined.dataset.combined or {}).get("sources"):
+            return False
+        try:
+            specs = [SourceSpec.from_json(s) for s in recorded]
+        except (StudioError, TypeError, ValueError, KeyError) as exc:
+            self.notify(
+                f"The journal's sources cannot be read ({exc}); not resumed.",
+                severity="error",
+                markup=False,
+            )
+            return True
+        self._set_status("Resuming the journal on its sources…")
+        self.load_sources(
+            specs,
+            str(recipe.source.get("shape") or self._common_shape(combined)),
+            replay=tuple(recipe.steps),
+            restored=recipe.restored,
+            title="Journal resumed",
+        )
+        return True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="step", description="replaying")
     def replay(self, recipe: Recipe, description: str) -> None:

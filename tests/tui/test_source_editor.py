@@ -435,3 +435,35 @@ async def test_quit_after_applying_a_source_recipe_asks(files, tmp_path: Path) -
         assert json.loads((tmp_path / "saved.recipe.json").read_text())["source"]["sources"][0][
             "steps"
         ]
+
+
+async def test_resume_after_a_source_edit_rebuilds_its_recipe(files) -> None:  # noqa: ANN001
+    """The journal of a combination whose source recipe was edited resumes on that recipe's
+    rows (the combined steps were made on them), not on the sources as opened."""
+    from studio.tui.screens.resume import ResumeScreen
+
+    qa, summ = files
+    first = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with first.run_test(size=(80, 24)) as pilot:
+        await settle(first, pilot)
+        first.edit_source(0)
+        await settle(first, pilot)
+        first.apply_step(DedupExact(columns=("question",)))
+        await settle(first, pilot)
+        first.apply_source_edit()
+        await settle(first, pilot)
+        first.apply_step(LengthFilter(column="output", min_len=2))
+        await settle(first, pilot)
+        expected = first.workspace.frame.collect()
+        assert expected.height == 20 + 0  # qa after its dedup; summ's outputs are 1 character
+        specs = first.sources.specs
+
+    second = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with second.run_test(size=(80, 24)) as pilot:
+        await settle(second, pilot)
+        assert isinstance(second.screen, ResumeScreen)
+        await pilot.press("r")
+        await settle(second, pilot)
+        assert second.sources is not None and second.sources.specs == specs
+        assert second.workspace.steps == [LengthFilter(column="output", min_len=2)]
+        assert second.workspace.frame.collect().equals(expected)
