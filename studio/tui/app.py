@@ -1152,7 +1152,8 @@ class StudioApp(App[None]):
             return
         saved = self._unsaved_count()
         self._saved_generation = ws.generation
-        self._recipes_unsaved = []
+        if self._editing is None:  # a source's own recipe saved alone is not the combination
+            self._recipes_unsaved = []
         self._set_status(self._status_text())
         self.notify(f"Saved {saved} to {target}", title="Recipe saved", markup=False)
 

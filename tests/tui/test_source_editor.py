@@ -430,6 +430,13 @@ async def test_quit_after_applying_a_source_recipe_asks(files, tmp_path: Path) -
         assert "recipe of source qa" in app.screen.question
         await pilot.press("n")
         await pilot.pause()
+        # saving another source's own recipe while editing it does not save the combination
+        app.edit_source(1)
+        await settle(app, pilot)
+        app._write_recipe(tmp_path / "sum.recipe.json")
+        app.discard_source_edit()
+        await settle(app, pilot)
+        assert app.unsaved
         app._write_recipe(tmp_path / "saved.recipe.json")
         assert not app.unsaved
         assert json.loads((tmp_path / "saved.recipe.json").read_text())["source"]["sources"][0][
