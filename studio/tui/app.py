@@ -500,11 +500,14 @@ class StudioApp(App[None]):
         previous: Combined | None = None,
         new_index: dict[int, int] | None = None,
         title: str = "Sources combined",
+        edit: SourceEdit | None = None,
     ) -> None:
         """Combine the sources into one workspace (in a worker); replay `replay` (with the rows
         `restored` put back) on it. With `previous` (the combination the steps were made on)
         and `new_index` (its spec positions -> positions in `specs`; default: the same), the
-        row ids the steps name follow their rows to the new combination."""
+        row ids the steps name follow their rows to the new combination. With `edit` (the
+        source edit this rebuild applies), the result is dropped unless that edit is still
+        open when it is ready."""
         import polars as pl
 
         from studio.engine.sources import combine
@@ -543,7 +546,15 @@ class StudioApp(App[None]):
         if get_current_worker().is_cancelled:
             return
         self.call_from_thread(
-            self._set_sources, workspace, combined, pending, when, failed, previous is None, title
+            self._set_sources,
+            workspace,
+            combined,
+            pending,
+            when,
+            failed,
+            previous is None,
+            title,
+            for_edit=edit,
         )
 
     @staticmethod
@@ -594,7 +605,11 @@ class StudioApp(App[None]):
         failed: str | None,
         announce: bool = True,
         title: str = "Sources combined",
+        *,
+        for_edit: SourceEdit | None = None,
     ) -> None:
+        if for_edit is not None and self._editing is not for_edit:
+            return  # the edit was discarded (or left) while its recipe was being applied
         fresh = announce  # a combination opened, not rebuilt
         before = self.sources_shown
         if before is not None and len(combined.dataset.problems) > len(before.dataset.problems):
@@ -723,6 +738,7 @@ class StudioApp(App[None]):
             previous=combined,
             new_index=new_index,
             title=title,
+            edit=edit,
         )
 
     def _common_shape(self, combined: Combined) -> str:
@@ -960,6 +976,7 @@ class StudioApp(App[None]):
         edit = self._editing
         if edit is None:
             return
+        self.workers.cancel_group(self, "load")  # an apply still running: its result is unwanted
         self._back_to_combined(edit)
         self.notify(
             f"Edit of source {edit.task} discarded; the combined workspace is as it was.",

@@ -474,3 +474,24 @@ async def test_resume_after_a_source_edit_rebuilds_its_recipe(files) -> None:  #
         assert second.sources is not None and second.sources.specs == specs
         assert second.workspace.steps == [LengthFilter(column="output", min_len=2)]
         assert second.workspace.frame.collect().equals(expected)
+
+
+async def test_discard_while_the_apply_is_still_running(files) -> None:  # noqa: ANN001
+    """d right after Enter (the rebuild still running) leaves the combination as it was: the
+    rebuild finishing afterwards does not apply the discarded recipe."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        combined, ws = app.sources, app.workspace
+        app.edit_source(0)
+        await settle(app, pilot)
+        app.apply_step(LengthFilter(column="answer", max_len=8))
+        await settle(app, pilot)
+        app.apply_source_edit()  # the rebuild runs in a worker
+        app.discard_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None
+        assert app.sources is combined and app.workspace is ws
+        assert app.sources.specs[0].steps == () and app.workspace.rows == 38
+        assert not app.unsaved
