@@ -93,6 +93,17 @@ class SourceEdit:
         )
 
 
+def not_replayed(index: int, step: Step, error: BaseException, total: int) -> str:
+    """Step `index` (of `total`) failed while a recipe was replayed: what was left out."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    rest = total - index - 1
+    return f"Step {index + 1} ({step.describe()}) no longer applies: {text}" + (
+        f" It and the {rest} step{'' if rest == 1 else 's'} after it were not replayed."
+        if rest
+        else " It was not replayed."
+    )
+
+
 def one_line(error: BaseException, limit: int = 200) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     line = f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -533,13 +544,7 @@ class StudioApp(App[None]):
             try:
                 workspace.apply(step, restore=back.get(index, ()))
             except (StudioError, pl.exceptions.PolarsError) as exc:
-                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                rest = len(steps) - index - 1
-                failed = f"Step {index + 1} ({step.describe()}) no longer applies: {text}" + (
-                    f" It and the {rest} step{'' if rest == 1 else 's'} after it were not replayed."
-                    if rest
-                    else " It was not replayed."
-                )
+                failed = not_replayed(index, step, exc, len(steps))
                 break
         if notes:
             failed = " ".join([*notes, *([failed] if failed else [])])
@@ -898,6 +903,8 @@ class StudioApp(App[None]):
         description="opening the source",
     )
     def _open_source(self, edit: SourceEdit) -> None:
+        import polars as pl
+
         spec = edit.spec
         dataset = load_dataset(spec.path, **dict(spec.options))
         # no journal: the edit belongs to the combination, not to the file opened alone
@@ -907,13 +914,24 @@ class StudioApp(App[None]):
             on_progress=partial(self._post_progress, "opening the source"),
             is_cancelled=lambda: worker.is_cancelled,
         )
+        recipe = spec.recipe
+        failed: str | None = None
         with running(context):
-            workspace.replay(spec.recipe)
+            # a step that no longer applies (the file changed) ends the replay: the source
+            # opens with the steps before it, to be fixed
+            for index, step in enumerate(recipe.steps):
+                try:
+                    workspace.apply(step, restore=recipe.restored.get(index, ()))
+                except (StudioError, pl.exceptions.PolarsError) as exc:
+                    failed = not_replayed(index, step, exc, len(recipe.steps))
+                    break
         if worker.is_cancelled:
             return
-        self.call_from_thread(self._source_opened, edit, workspace)
+        self.call_from_thread(self._source_opened, edit, workspace, failed)
 
-    def _source_opened(self, edit: SourceEdit, workspace: Workspace) -> None:
+    def _source_opened(
+        self, edit: SourceEdit, workspace: Workspace, failed: str | None = None
+    ) -> None:
         from studio.tui.screens.view import WorkspaceView
 
         self._editing = edit
@@ -932,6 +950,8 @@ class StudioApp(App[None]):
             title="Editing a source",
             markup=False,
         )
+        if failed:
+            self.notify(failed, severity="warning", title="Recipe not replayed", markup=False)
 
     def _edited_spec(self) -> SourceSpec:
         from dataclasses import replace

@@ -495,3 +495,33 @@ async def test_discard_while_the_apply_is_still_running(files) -> None:  # noqa:
         assert app.sources is combined and app.workspace is ws
         assert app.sources.specs[0].steps == () and app.workspace.rows == 38
         assert not app.unsaved
+
+
+async def test_a_source_whose_steps_fail_opens_to_be_fixed(files, tmp_path: Path) -> None:  # noqa: ANN001
+    """A source whose recipe no longer applies (its file lost a column) is not used in the
+    combination; Enter still opens it, with the steps that apply and the failing one named, so
+    its recipe can be fixed (it was an error and no way in)."""
+    from studio.engine.recipe import Recipe
+
+    qa, summ = files
+    recipe = tmp_path / "qa.recipe.json"
+    Recipe(steps=[DedupExact(columns=("question",)), LengthFilter(column="gone", max_len=8)]).save(
+        recipe
+    )
+    app = StudioApp([f"{qa}:task=qa,recipe={recipe}", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        combined = app.sources
+        assert combined is not None and not combined.report.sources[0].ok
+        app.edit_source(0)
+        await settle(app, pilot)
+        assert app.editing is not None and app.editing.index == 0
+        assert app.workspace.steps == [DedupExact(columns=("question",))]
+        assert app.workspace.rows == 20
+        assert any("Step 2" in m and "gone" in m for m in messages(app))
+        # applying the fixed recipe brings the source back into the combination
+        app.apply_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None and app.sources.report.sources[0].ok
+        assert app.sources.specs[0].steps == (DedupExact(columns=("question",)),)
+        assert app.workspace.rows == 20 + 8
