@@ -379,7 +379,7 @@ class StudioApp(App[None]):
 
     def _resume_combination(self, recipe: Recipe) -> bool:
         """A journal of these sources combined otherwise (a source's recipe edited, a task
-        renamed, a mapping changed): its steps were made on that combination, so rebuild it and
+        renamed, a mapping or the common shape changed): its steps were made on that combination, so rebuild it and
         replay them there. False when the journal's combination is the one open."""
         from studio.engine.sources import SourceSpec
 
@@ -387,7 +387,8 @@ class StudioApp(App[None]):
         recorded = recipe.source.get("sources")
         if combined is None or not recorded:
             return False
-        if recorded == (combined.dataset.combined or {}).get("sources"):
+        now = combined.dataset.combined or {}
+        if recorded == now.get("sources") and recipe.source.get("shape") == now.get("shape"):
             return False
         try:
             specs = [SourceSpec.from_json(s) for s in recorded]

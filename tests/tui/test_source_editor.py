@@ -525,3 +525,24 @@ async def test_a_source_whose_steps_fail_opens_to_be_fixed(files, tmp_path: Path
         assert app.editing is None and app.sources.report.sources[0].ok
         assert app.sources.specs[0].steps == (DedupExact(columns=("question",)),)
         assert app.workspace.rows == 20 + 8
+
+
+async def test_resume_after_the_common_shape_changed(files) -> None:  # noqa: ANN001
+    qa, summ = files
+    first = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with first.run_test(size=(80, 24)) as pilot:
+        await settle(first, pilot)
+        first.set_common_shape("chat")
+        await settle(first, pilot)
+        first.apply_step(DropRows(ids=(0,)))
+        await settle(first, pilot)
+        expected = first.workspace.frame.collect()
+        assert "messages" in expected.columns
+
+    second = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with second.run_test(size=(80, 24)) as pilot:
+        await settle(second, pilot)
+        await pilot.press("r")
+        await settle(second, pilot)
+        assert second.workspace.steps == [DropRows(ids=(0,))]
+        assert second.workspace.frame.collect().equals(expected)
