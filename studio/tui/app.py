@@ -970,6 +970,15 @@ class StudioApp(App[None]):
         if edit is None or ws is None:
             self.notify("No source is being edited (Enter in the Sources view opens one).")
             return
+        if any(w.group == "step" and not w.is_finished for w in self.workers):
+            # it would land in this workspace once left: applied, in no recipe
+            self.notify(
+                f"A step is still running on source {edit.task}: wait for it (or cancel it), "
+                "then apply.",
+                severity="warning",
+                markup=False,
+            )
+            return
         spec = self._edited_spec()
         if spec == edit.spec:
             self._back_to_combined(edit)

@@ -546,3 +546,28 @@ async def test_resume_after_the_common_shape_changed(files) -> None:  # noqa: AN
         await settle(second, pilot)
         assert second.workspace.steps == [DropRows(ids=(0,))]
         assert second.workspace.frame.collect().equals(expected)
+
+
+async def test_apply_waits_for_a_step_still_running(files) -> None:  # noqa: ANN001
+    """Enter while a step still runs on the source is refused (the step would land in a
+    workspace already left, shown as applied but in no recipe); once it is done, it applies."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.edit_source(0)
+        await settle(app, pilot)
+        ws = app.workspace
+        with ws._lock:  # the step's worker waits on the workspace: it is still running
+            app.apply_step(LengthFilter(column="answer", max_len=8))
+            await pilot.pause()
+            app.apply_source_edit()
+            await pilot.pause()
+            assert app.editing is not None
+            assert "still running" in messages(app)[-1]
+        await settle(app, pilot)
+        assert app.editing is not None and ws.steps == [LengthFilter("answer", None, 8)]
+        app.apply_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None
+        assert app.sources.specs[0].steps == (LengthFilter("answer", None, 8),)
