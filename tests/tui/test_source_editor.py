@@ -571,3 +571,35 @@ async def test_apply_waits_for_a_step_still_running(files) -> None:  # noqa: ANN
         await settle(app, pilot)
         assert app.editing is None
         assert app.sources.specs[0].steps == (LengthFilter("answer", None, 8),)
+
+
+async def test_removing_a_source_moves_the_rows_a_dedup_keeps_by_hand(
+    files, tmp_path: Path
+) -> None:  # noqa: ANN001
+    """A combined dedup's cluster overrides (member id, kept id) name rows: they follow them
+    when a source before them is removed (they named other rows, or none)."""
+    qa, summ = files
+    app = StudioApp([f"{summ}:task=sum", f"{qa}:task=qa"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        qa_at = app.sources.offsets[1]
+        # qa's question 0 keeps its second copy ("again 0"); question 1 rejects its cluster
+        app.apply_step(
+            DedupExact(columns=("instruction",), overrides=((qa_at, qa_at + 20), (qa_at + 1, -1)))
+        )
+        await settle(app, pilot)
+        kept = app.workspace.frame.collect().filter(pl.col("task") == "qa")["output"].to_list()
+        assert "again 0" in kept and "answer 0" not in kept
+        assert "again 1" in kept and "answer 1" in kept and "again 2" not in kept
+        app.remove_source(0)
+        await settle(app, pilot)
+        assert [s.task_name for s in app.sources.specs] == ["qa"]
+        step = app.workspace.steps[0]
+        assert step.overrides == ((0, 20), (1, -1))
+        frame = app.workspace.frame.collect()
+        assert frame["output"].to_list() == kept  # the same qa rows as before the removal
+        recipe = tmp_path / "r.recipe.json"
+        app.workspace.recipe().save(recipe)
+    out = tmp_path / "o.parquet"
+    assert main(["run", str(recipe), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(frame.drop(ID))
