@@ -319,7 +319,14 @@ class StudioApp(App[None]):
         workspace = Workspace(dataset, journal=journal)
         if get_current_worker().is_cancelled:
             return
-        self.call_from_thread(self._set_workspace, workspace, pending, when)
+        self.call_from_thread(self._file_opened, workspace, pending, when)
+
+    def _file_opened(self, workspace: Workspace, pending: Recipe | None, when: str | None) -> None:
+        # only now is an edit of a source (and the combination) left: a file that fails to
+        # open leaves them as they were
+        self._editing = None
+        self._recipes_unsaved = []
+        self._set_workspace(workspace, pending, when)
 
     def _set_workspace(
         self,
@@ -469,8 +476,6 @@ class StudioApp(App[None]):
 
         def opened(path: str | None) -> None:
             if path is not None:
-                self._editing = None
-                self._recipes_unsaved = []
                 self.paths = [path]
                 self._set_status(f"Opening {path}…")
                 self.load(path)

@@ -603,3 +603,29 @@ async def test_removing_a_source_moves_the_rows_a_dedup_keeps_by_hand(
     out = tmp_path / "o.parquet"
     assert main(["run", str(recipe), "-o", str(out)]) == 0
     assert pl.read_parquet(out).equals(frame.drop(ID))
+
+
+async def test_opening_a_file_that_fails_keeps_the_edit(files, tmp_path: Path) -> None:  # noqa: ANN001
+    """Open another file while a source is edited, and it cannot be read: the edit and the
+    combination to return to are still there (they were dropped before the file opened)."""
+    from studio.tui.screens.picker import PickerScreen
+
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        combined = app.sources
+        app.edit_source(0)
+        await settle(app, pilot)
+        app.action_open_file()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PickerScreen)
+        app.screen.dismiss(str(tmp_path / "missing.jsonl"))
+        await settle(app, pilot)
+        assert app.editing is not None and app.sources_shown is combined
+        app.discard_source_edit()
+        await settle(app, pilot)
+        assert app.sources is combined
