@@ -1165,7 +1165,9 @@ class StudioApp(App[None]):
         if ws is None:
             self.notify("Open a dataset first.", severity="warning")
             return
-        if not ws.steps:
+        combined = self.sources
+        if not ws.steps and not (combined and any(s.steps for s in combined.specs)):
+            # a combination whose sources have recipes of their own is worth saving as it is
             self.notify("No steps to save yet.", severity="warning")
             return
         default = default_recipe_path(list(ws.dataset.paths))

@@ -437,11 +437,19 @@ async def test_quit_after_applying_a_source_recipe_asks(files, tmp_path: Path) -
         app.discard_source_edit()
         await settle(app, pilot)
         assert app.unsaved
-        app._write_recipe(tmp_path / "saved.recipe.json")
+        # ctrl+s saves it although the combination has no steps of its own
+        app.action_save_recipe()
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        app.screen.dismiss(str(tmp_path / "saved.recipe.json"))
+        await settle(app, pilot)
         assert not app.unsaved
-        assert json.loads((tmp_path / "saved.recipe.json").read_text())["source"]["sources"][0][
-            "steps"
-        ]
+        saved = json.loads((tmp_path / "saved.recipe.json").read_text())
+        assert saved["steps"] == [] and saved["source"]["sources"][0]["steps"]
+        tui_rows = app.workspace.frame.collect()
+    out = tmp_path / "o.parquet"
+    assert main(["run", str(tmp_path / "saved.recipe.json"), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(tui_rows.drop(ID))
 
 
 async def test_resume_after_a_source_edit_rebuilds_its_recipe(files) -> None:  # noqa: ANN001
