@@ -93,6 +93,17 @@ class SourceEdit:
         )
 
 
+def not_replayed(index: int, step: Step, error: BaseException, total: int) -> str:
+    """Step `index` (of `total`) failed while a recipe was replayed: what was left out."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    rest = total - index - 1
+    return f"Step {index + 1} ({step.describe()}) no longer applies: {text}" + (
+        f" It and the {rest} step{'' if rest == 1 else 's'} after it were not replayed."
+        if rest
+        else " It was not replayed."
+    )
+
+
 def one_line(error: BaseException, limit: int = 200) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     line = f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -131,6 +142,8 @@ class StudioApp(App[None]):
         self._sources: tuple[Workspace, Combined] | None = None
         self._editing: SourceEdit | None = None
         self._saved_generation: int | None = None
+        self._recipes_unsaved: list[str] = []
+        """Sources whose recipe was applied (edited) since the recipe was last saved."""
         self._progress: dict[str, tuple[float, float]] = {}
         self._seen: dict[Worker, float] = {}
 
@@ -196,7 +209,11 @@ class StudioApp(App[None]):
     @property
     def unsaved(self) -> bool:
         ws = self.workspace
-        return ws is not None and bool(ws.steps) and ws.generation != self._saved_generation
+        if ws is None:
+            return False
+        if self._recipes_unsaved and self.sources is not None:
+            return True  # a source's recipe is in no journal: only a saved recipe keeps it
+        return bool(ws.steps) and ws.generation != self._saved_generation
 
     def _main_query(self, selector: type | str):  # noqa: ANN202
         """Query the main screen even while a view or modal is on top (App.query only sees
@@ -302,7 +319,14 @@ class StudioApp(App[None]):
         workspace = Workspace(dataset, journal=journal)
         if get_current_worker().is_cancelled:
             return
-        self.call_from_thread(self._set_workspace, workspace, pending, when)
+        self.call_from_thread(self._file_opened, workspace, pending, when)
+
+    def _file_opened(self, workspace: Workspace, pending: Recipe | None, when: str | None) -> None:
+        # only now is an edit of a source (and the combination) left: a file that fails to
+        # open leaves them as they were
+        self._editing = None
+        self._recipes_unsaved = []
+        self._set_workspace(workspace, pending, when)
 
     def _set_workspace(
         self,
@@ -353,10 +377,44 @@ class StudioApp(App[None]):
         if ws is None:
             return
         if choice == "resume":
+            if self._resume_combination(recipe):
+                return
             self.replay(recipe, "resuming journal")
         elif choice == "discard" and ws.journal is not None:
             ws.journal.clear()
             self.notify("Journal discarded.", markup=False)
+
+    def _resume_combination(self, recipe: Recipe) -> bool:
+        """A journal of these sources combined otherwise (a source's recipe edited, a task
+        renamed, a mapping or the common shape changed): its steps were made on that combination, so rebuild it and
+        replay them there. False when the journal's combination is the one open."""
+        from studio.engine.sources import SourceSpec
+
+        combined = self.sources
+        recorded = recipe.source.get("sources")
+        if combined is None or not recorded:
+            return False
+        now = combined.dataset.combined or {}
+        if recorded == now.get("sources") and recipe.source.get("shape") == now.get("shape"):
+            return False
+        try:
+            specs = [SourceSpec.from_json(s) for s in recorded]
+        except (StudioError, TypeError, ValueError, KeyError) as exc:
+            self.notify(
+                f"The journal's sources cannot be read ({exc}); not resumed.",
+                severity="error",
+                markup=False,
+            )
+            return True
+        self._set_status("Resuming the journal on its sources…")
+        self.load_sources(
+            specs,
+            str(recipe.source.get("shape") or self._common_shape(combined)),
+            replay=tuple(recipe.steps),
+            restored=recipe.restored,
+            title="Journal resumed",
+        )
+        return True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="step", description="replaying")
     def replay(self, recipe: Recipe, description: str) -> None:
@@ -418,7 +476,6 @@ class StudioApp(App[None]):
 
         def opened(path: str | None) -> None:
             if path is not None:
-                self._editing = None
                 self.paths = [path]
                 self._set_status(f"Opening {path}…")
                 self.load(path)
@@ -460,11 +517,14 @@ class StudioApp(App[None]):
         previous: Combined | None = None,
         new_index: dict[int, int] | None = None,
         title: str = "Sources combined",
+        edit: SourceEdit | None = None,
     ) -> None:
         """Combine the sources into one workspace (in a worker); replay `replay` (with the rows
         `restored` put back) on it. With `previous` (the combination the steps were made on)
         and `new_index` (its spec positions -> positions in `specs`; default: the same), the
-        row ids the steps name follow their rows to the new combination."""
+        row ids the steps name follow their rows to the new combination. With `edit` (the
+        source edit this rebuild applies), the result is dropped unless that edit is still
+        open when it is ready."""
         import polars as pl
 
         from studio.engine.sources import combine
@@ -490,20 +550,22 @@ class StudioApp(App[None]):
             try:
                 workspace.apply(step, restore=back.get(index, ()))
             except (StudioError, pl.exceptions.PolarsError) as exc:
-                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                rest = len(steps) - index - 1
-                failed = f"Step {index + 1} ({step.describe()}) no longer applies: {text}" + (
-                    f" It and the {rest} step{'' if rest == 1 else 's'} after it were not replayed."
-                    if rest
-                    else " It was not replayed."
-                )
+                failed = not_replayed(index, step, exc, len(steps))
                 break
         if notes:
             failed = " ".join([*notes, *([failed] if failed else [])])
         if get_current_worker().is_cancelled:
             return
         self.call_from_thread(
-            self._set_sources, workspace, combined, pending, when, failed, previous is None, title
+            self._set_sources,
+            workspace,
+            combined,
+            pending,
+            when,
+            failed,
+            previous is None,
+            title,
+            for_edit=edit,
         )
 
     @staticmethod
@@ -554,7 +616,12 @@ class StudioApp(App[None]):
         failed: str | None,
         announce: bool = True,
         title: str = "Sources combined",
+        *,
+        for_edit: SourceEdit | None = None,
     ) -> None:
+        if for_edit is not None and self._editing is not for_edit:
+            return  # the edit was discarded (or left) while its recipe was being applied
+        fresh = announce  # a combination opened, not rebuilt
         before = self.sources_shown
         if before is not None and len(combined.dataset.problems) > len(before.dataset.problems):
             announce = True  # a source added brought its own
@@ -573,6 +640,10 @@ class StudioApp(App[None]):
             )
         self._sources = (workspace, combined)
         self._editing = None
+        if fresh:
+            self._recipes_unsaved = []
+        elif edit is not None and edit.task not in self._recipes_unsaved:
+            self._recipes_unsaved.append(edit.task)
         self._set_workspace(workspace, pending, when, announce=announce)
         report = combined.report
         n = len(report.sources)
@@ -678,6 +749,7 @@ class StudioApp(App[None]):
             previous=combined,
             new_index=new_index,
             title=title,
+            edit=edit,
         )
 
     def _common_shape(self, combined: Combined) -> str:
@@ -837,6 +909,8 @@ class StudioApp(App[None]):
         description="opening the source",
     )
     def _open_source(self, edit: SourceEdit) -> None:
+        import polars as pl
+
         spec = edit.spec
         dataset = load_dataset(spec.path, **dict(spec.options))
         # no journal: the edit belongs to the combination, not to the file opened alone
@@ -846,13 +920,24 @@ class StudioApp(App[None]):
             on_progress=partial(self._post_progress, "opening the source"),
             is_cancelled=lambda: worker.is_cancelled,
         )
+        recipe = spec.recipe
+        failed: str | None = None
         with running(context):
-            workspace.replay(spec.recipe)
+            # a step that no longer applies (the file changed) ends the replay: the source
+            # opens with the steps before it, to be fixed
+            for index, step in enumerate(recipe.steps):
+                try:
+                    workspace.apply(step, restore=recipe.restored.get(index, ()))
+                except (StudioError, pl.exceptions.PolarsError) as exc:
+                    failed = not_replayed(index, step, exc, len(recipe.steps))
+                    break
         if worker.is_cancelled:
             return
-        self.call_from_thread(self._source_opened, edit, workspace)
+        self.call_from_thread(self._source_opened, edit, workspace, failed)
 
-    def _source_opened(self, edit: SourceEdit, workspace: Workspace) -> None:
+    def _source_opened(
+        self, edit: SourceEdit, workspace: Workspace, failed: str | None = None
+    ) -> None:
         from studio.tui.screens.view import WorkspaceView
 
         self._editing = edit
@@ -871,6 +956,8 @@ class StudioApp(App[None]):
             title="Editing a source",
             markup=False,
         )
+        if failed:
+            self.notify(failed, severity="warning", title="Recipe not replayed", markup=False)
 
     def _edited_spec(self) -> SourceSpec:
         from dataclasses import replace
@@ -887,6 +974,15 @@ class StudioApp(App[None]):
         edit, ws = self._editing, self.workspace
         if edit is None or ws is None:
             self.notify("No source is being edited (Enter in the Sources view opens one).")
+            return
+        if any(w.group == "step" and not w.is_finished for w in self.workers):
+            # it would land in this workspace once left: applied, in no recipe
+            self.notify(
+                f"A step is still running on source {edit.task}: wait for it (or cancel it), "
+                "then apply.",
+                severity="warning",
+                markup=False,
+            )
             return
         spec = self._edited_spec()
         if spec == edit.spec:
@@ -915,6 +1011,7 @@ class StudioApp(App[None]):
         edit = self._editing
         if edit is None:
             return
+        self.workers.cancel_group(self, "load")  # an apply still running: its result is unwanted
         self._back_to_combined(edit)
         self.notify(
             f"Edit of source {edit.task} discarded; the combined workspace is as it was.",
@@ -1053,7 +1150,13 @@ class StudioApp(App[None]):
     # -- recipe ----------------------------------------------------------------------------
     def _unsaved_count(self) -> str:
         n = len(self.workspace.steps) if self.workspace else 0
-        return f"{n} step{'' if n == 1 else 's'}"
+        steps = f"{n} step{'' if n == 1 else 's'}"
+        if not self._recipes_unsaved or self.sources is None:
+            return steps
+        names = ", ".join(self._recipes_unsaved)
+        plural = "s" if len(self._recipes_unsaved) > 1 else ""
+        recipes = f"the recipe{plural} of source{plural} {names}"
+        return f"{steps} and {recipes}" if n else recipes
 
     def action_save_recipe(self) -> None:
         from studio.tui.screens.prompt import PathPrompt
@@ -1062,7 +1165,9 @@ class StudioApp(App[None]):
         if ws is None:
             self.notify("Open a dataset first.", severity="warning")
             return
-        if not ws.steps:
+        combined = self.sources
+        if not ws.steps and not (combined and any(s.steps for s in combined.specs)):
+            # a combination whose sources have recipes of their own is worth saving as it is
             self.notify("No steps to save yet.", severity="warning")
             return
         default = default_recipe_path(list(ws.dataset.paths))
@@ -1099,11 +1204,12 @@ class StudioApp(App[None]):
                 markup=False,
             )
             return
+        saved = self._unsaved_count()
         self._saved_generation = ws.generation
+        if self._editing is None:  # a source's own recipe saved alone is not the combination
+            self._recipes_unsaved = []
         self._set_status(self._status_text())
-        self.notify(
-            f"Saved {self._unsaved_count()} to {target}", title="Recipe saved", markup=False
-        )
+        self.notify(f"Saved {saved} to {target}", title="Recipe saved", markup=False)
 
     # -- views -----------------------------------------------------------------------------
     def _has_workspace(self) -> bool:
@@ -1198,6 +1304,13 @@ class StudioApp(App[None]):
             if combined_ws.steps and combined_ws.generation != edit.saved_generation:
                 n = len(combined_ws.steps)
                 lost.append(f"{n} combined step{'' if n == 1 else 's'} not saved as a recipe")
+            earlier = [t for t in self._recipes_unsaved if t != edit.task]
+            if earlier:
+                plural = "s" if len(earlier) > 1 else ""
+                lost.append(
+                    f"the recipe{plural} of source{plural} {', '.join(earlier)} not saved as a "
+                    "recipe"
+                )
             if lost:
                 kept = (
                     " The journal keeps the combined steps from before the edit for next time."
@@ -1211,10 +1324,11 @@ class StudioApp(App[None]):
             else:
                 self.exit()
             return
+        ws_steps = bool(self.workspace and self.workspace.steps)
         if self.unsaved:
+            kept = " The journal keeps the steps for next time." if ws_steps else ""
             self._confirm(
-                f"Quit with {self._unsaved_count()} not saved as a recipe? "
-                "The journal keeps them for next time.",
+                f"Quit with {self._unsaved_count()} not saved as a recipe?{kept}",
                 lambda yes: self.exit() if yes else None,
             )
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -282,6 +283,16 @@ def test_ids_follow_their_rows_when_a_source_goes(dupes: dict[str, str]) -> None
     assert drop.with_row_ids(move) == DropRows(ids=(1, 2))
     assert KeepRows(ids=(0, 1)).with_row_ids(move) is None
     assert LengthFilter(column="q").with_row_ids(move) == LengthFilter(column="q")
+    # rows a step treats apart follow too; those gone are left out and the step still runs
+    from studio.engine.steps.dedup import DedupAgainst, DedupNear, LabelConflicts
+
+    near = DedupNear(column="instruction", overrides=((4, 5), (9, -1), (0, 4)))
+    assert near.with_row_ids(move) == replace(near, overrides=((1, 2), (6, -1)))
+    against = DedupAgainst(other="x.jsonl", kept=(0, 3))
+    assert against.with_row_ids(move) == replace(against, kept=(0,))
+    assert replace(against, kept=(1,)).with_row_ids(move) == replace(against, kept=())
+    pick = LabelConflicts(resolution="pick", choices=((4, "qa"), (1, "s")))
+    assert pick.with_row_ids(move) == replace(pick, choices=((1, "qa"),))
     before = first.dataset.frame.collect()
     after = second.dataset.frame.collect()
     for old in (4, 5, 9):

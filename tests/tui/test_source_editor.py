@@ -404,3 +404,236 @@ async def test_removing_a_source_leaves_its_task_out_of_the_mixture(files, tmp_p
     out = tmp_path / "o.parquet"
     assert main(["run", str(recipe), "-o", str(out)]) == 0
     assert pl.read_parquet(out).equals(frame.drop(ID))
+
+
+async def test_quit_after_applying_a_source_recipe_asks(files, tmp_path: Path) -> None:  # noqa: ANN001
+    """A source's recipe applied is work like a step: with no combined steps (nothing in the
+    journal) quitting asks, and saving the recipe settles it."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert not app.unsaved
+        app.edit_source(0)
+        await settle(app, pilot)
+        app.apply_step(LengthFilter(column="answer", max_len=8))
+        await settle(app, pilot)
+        app.apply_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None and app.sources.specs[0].steps
+        assert app.workspace.steps == []
+        assert app.unsaved
+        assert "(unsaved)" in app._status_bar().text
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "recipe of source qa" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        # saving another source's own recipe while editing it does not save the combination
+        app.edit_source(1)
+        await settle(app, pilot)
+        app._write_recipe(tmp_path / "sum.recipe.json")
+        app.discard_source_edit()
+        await settle(app, pilot)
+        assert app.unsaved
+        # ctrl+s saves it although the combination has no steps of its own
+        app.action_save_recipe()
+        await pilot.pause()
+        assert isinstance(app.screen, PathPrompt)
+        app.screen.dismiss(str(tmp_path / "saved.recipe.json"))
+        await settle(app, pilot)
+        assert not app.unsaved
+        saved = json.loads((tmp_path / "saved.recipe.json").read_text())
+        assert saved["steps"] == [] and saved["source"]["sources"][0]["steps"]
+        tui_rows = app.workspace.frame.collect()
+    out = tmp_path / "o.parquet"
+    assert main(["run", str(tmp_path / "saved.recipe.json"), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(tui_rows.drop(ID))
+
+
+async def test_resume_after_a_source_edit_rebuilds_its_recipe(files) -> None:  # noqa: ANN001
+    """The journal of a combination whose source recipe was edited resumes on that recipe's
+    rows (the combined steps were made on them), not on the sources as opened."""
+    from studio.tui.screens.resume import ResumeScreen
+
+    qa, summ = files
+    first = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with first.run_test(size=(80, 24)) as pilot:
+        await settle(first, pilot)
+        first.edit_source(0)
+        await settle(first, pilot)
+        first.apply_step(DedupExact(columns=("question",)))
+        await settle(first, pilot)
+        first.apply_source_edit()
+        await settle(first, pilot)
+        first.apply_step(LengthFilter(column="output", min_len=2))
+        await settle(first, pilot)
+        expected = first.workspace.frame.collect()
+        assert expected.height == 20 + 0  # qa after its dedup; summ's outputs are 1 character
+        specs = first.sources.specs
+
+    second = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with second.run_test(size=(80, 24)) as pilot:
+        await settle(second, pilot)
+        assert isinstance(second.screen, ResumeScreen)
+        await pilot.press("r")
+        await settle(second, pilot)
+        assert second.sources is not None and second.sources.specs == specs
+        assert second.workspace.steps == [LengthFilter(column="output", min_len=2)]
+        assert second.workspace.frame.collect().equals(expected)
+
+
+async def test_discard_while_the_apply_is_still_running(files) -> None:  # noqa: ANN001
+    """d right after Enter (the rebuild still running) leaves the combination as it was: the
+    rebuild finishing afterwards does not apply the discarded recipe."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        combined, ws = app.sources, app.workspace
+        app.edit_source(0)
+        await settle(app, pilot)
+        app.apply_step(LengthFilter(column="answer", max_len=8))
+        await settle(app, pilot)
+        app.apply_source_edit()  # the rebuild runs in a worker
+        app.discard_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None
+        assert app.sources is combined and app.workspace is ws
+        assert app.sources.specs[0].steps == () and app.workspace.rows == 38
+        assert not app.unsaved
+
+
+async def test_a_source_whose_steps_fail_opens_to_be_fixed(files, tmp_path: Path) -> None:  # noqa: ANN001
+    """A source whose recipe no longer applies (its file lost a column) is not used in the
+    combination; Enter still opens it, with the steps that apply and the failing one named, so
+    its recipe can be fixed (it was an error and no way in)."""
+    from studio.engine.recipe import Recipe
+
+    qa, summ = files
+    recipe = tmp_path / "qa.recipe.json"
+    Recipe(steps=[DedupExact(columns=("question",)), LengthFilter(column="gone", max_len=8)]).save(
+        recipe
+    )
+    app = StudioApp([f"{qa}:task=qa,recipe={recipe}", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        combined = app.sources
+        assert combined is not None and not combined.report.sources[0].ok
+        app.edit_source(0)
+        await settle(app, pilot)
+        assert app.editing is not None and app.editing.index == 0
+        assert app.workspace.steps == [DedupExact(columns=("question",))]
+        assert app.workspace.rows == 20
+        assert any("Step 2" in m and "gone" in m for m in messages(app))
+        # applying the fixed recipe brings the source back into the combination
+        app.apply_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None and app.sources.report.sources[0].ok
+        assert app.sources.specs[0].steps == (DedupExact(columns=("question",)),)
+        assert app.workspace.rows == 20 + 8
+
+
+async def test_resume_after_the_common_shape_changed(files) -> None:  # noqa: ANN001
+    qa, summ = files
+    first = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with first.run_test(size=(80, 24)) as pilot:
+        await settle(first, pilot)
+        first.set_common_shape("chat")
+        await settle(first, pilot)
+        first.apply_step(DropRows(ids=(0,)))
+        await settle(first, pilot)
+        expected = first.workspace.frame.collect()
+        assert "messages" in expected.columns
+
+    second = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with second.run_test(size=(80, 24)) as pilot:
+        await settle(second, pilot)
+        await pilot.press("r")
+        await settle(second, pilot)
+        assert second.workspace.steps == [DropRows(ids=(0,))]
+        assert second.workspace.frame.collect().equals(expected)
+
+
+async def test_apply_waits_for_a_step_still_running(files) -> None:  # noqa: ANN001
+    """Enter while a step still runs on the source is refused (the step would land in a
+    workspace already left, shown as applied but in no recipe); once it is done, it applies."""
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.edit_source(0)
+        await settle(app, pilot)
+        ws = app.workspace
+        with ws._lock:  # the step's worker waits on the workspace: it is still running
+            app.apply_step(LengthFilter(column="answer", max_len=8))
+            await pilot.pause()
+            app.apply_source_edit()
+            await pilot.pause()
+            assert app.editing is not None
+            assert "still running" in messages(app)[-1]
+        await settle(app, pilot)
+        assert app.editing is not None and ws.steps == [LengthFilter("answer", None, 8)]
+        app.apply_source_edit()
+        await settle(app, pilot)
+        assert app.editing is None
+        assert app.sources.specs[0].steps == (LengthFilter("answer", None, 8),)
+
+
+async def test_removing_a_source_moves_the_rows_a_dedup_keeps_by_hand(
+    files, tmp_path: Path
+) -> None:  # noqa: ANN001
+    """A combined dedup's cluster overrides (member id, kept id) name rows: they follow them
+    when a source before them is removed (they named other rows, or none)."""
+    qa, summ = files
+    app = StudioApp([f"{summ}:task=sum", f"{qa}:task=qa"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        qa_at = app.sources.offsets[1]
+        # qa's question 0 keeps its second copy ("again 0"); question 1 rejects its cluster
+        app.apply_step(
+            DedupExact(columns=("instruction",), overrides=((qa_at, qa_at + 20), (qa_at + 1, -1)))
+        )
+        await settle(app, pilot)
+        kept = app.workspace.frame.collect().filter(pl.col("task") == "qa")["output"].to_list()
+        assert "again 0" in kept and "answer 0" not in kept
+        assert "again 1" in kept and "answer 1" in kept and "again 2" not in kept
+        app.remove_source(0)
+        await settle(app, pilot)
+        assert [s.task_name for s in app.sources.specs] == ["qa"]
+        step = app.workspace.steps[0]
+        assert step.overrides == ((0, 20), (1, -1))
+        frame = app.workspace.frame.collect()
+        assert frame["output"].to_list() == kept  # the same qa rows as before the removal
+        recipe = tmp_path / "r.recipe.json"
+        app.workspace.recipe().save(recipe)
+    out = tmp_path / "o.parquet"
+    assert main(["run", str(recipe), "-o", str(out)]) == 0
+    assert pl.read_parquet(out).equals(frame.drop(ID))
+
+
+async def test_opening_a_file_that_fails_keeps_the_edit(files, tmp_path: Path) -> None:  # noqa: ANN001
+    """Open another file while a source is edited, and it cannot be read: the edit and the
+    combination to return to are still there (they were dropped before the file opened)."""
+    from studio.tui.screens.picker import PickerScreen
+
+    qa, summ = files
+    app = StudioApp([f"{qa}:task=qa", f"{summ}:task=sum"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        combined = app.sources
+        app.edit_source(0)
+        await settle(app, pilot)
+        app.action_open_file()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PickerScreen)
+        app.screen.dismiss(str(tmp_path / "missing.jsonl"))
+        await settle(app, pilot)
+        assert app.editing is not None and app.sources_shown is combined
+        app.discard_source_edit()
+        await settle(app, pilot)
+        assert app.sources is combined

@@ -63,6 +63,11 @@ class Step:
     row_id_fields: ClassVar[tuple[str, ...]] = ()
     """Parameters holding row ids (`_id` values, an int or a tuple of ints), so they can follow
     the rows when ids move (a source of a combined workspace removed or grown)."""
+    row_id_exceptions: ClassVar[tuple[str, ...]] = ()
+    """Parameters naming rows the step treats apart (kept by hand, a cluster's chosen row): a
+    tuple of ids, or of pairs whose ids (>= 0) name rows (`(member, kept)`, `(member, label)`).
+    The ids follow the rows; an id or pair whose row is gone is left out, and the step still
+    runs."""
     value_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
     """Parameters holding values of a column (label or task names), each as (value parameter,
     parameter naming that column), so the values follow a rename (a task renamed in the
@@ -95,9 +100,11 @@ class Step:
 
         None when the step would lose every row it names: a step for rows that no longer
         exist must not run (`rows.keep` with no ids would keep nothing)."""
-        if not self.row_id_fields:
+        if not self.row_id_fields and not self.row_id_exceptions:
             return self
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = {
+            name: _moved_exceptions(getattr(self, name), move) for name in self.row_id_exceptions
+        }
         for name in self.row_id_fields:
             value = getattr(self, name)
             if isinstance(value, tuple):
@@ -150,6 +157,25 @@ class Step:
             return cls(**kwargs)
         except (TypeError, ValueError) as exc:
             raise RecipeError(f"Step {name!r} has bad parameters: {exc}") from exc
+
+
+def _moved_exceptions(value: Any, move: Callable[[int], int | None]) -> tuple[Any, ...]:
+    """`value` (see `Step.row_id_exceptions`) with its ids moved; what names a gone row left out."""
+
+    def one(v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            return v  # a label, or -1 (no row: a cluster rejected)
+        return move(v)
+
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, tuple):
+            moved = tuple(one(v) for v in item)
+            if None not in moved:
+                out.append(moved)
+        elif (m := one(item)) is not None:
+            out.append(m)
+    return tuple(out)
 
 
 def rename_values(value: Any, names: Mapping[str, str | None]) -> Any:

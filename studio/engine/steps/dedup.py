@@ -90,6 +90,7 @@ class DedupStep(Step):
 
     scope = "global"
     kind: ClassVar[str] = "duplicate"
+    row_id_exceptions = ("overrides",)
 
     # fields every subclass declares: keep, keep_column, overrides, cluster_column, drop
     def columns_used(self) -> tuple[str, ...]:
@@ -357,6 +358,7 @@ class DedupAgainst(Step):
     train): exact, normalized or near on `column` (`other_column` in the other file)."""
 
     scope = "global"
+    row_id_exceptions = ("kept",)
     other: str = ""
     column: str = "text"
     other_column: str = ""
@@ -491,6 +493,7 @@ class LabelConflicts(Step):
     (member `_id`, label); groups without a choice follow the majority)."""
 
     scope = "global"
+    row_id_exceptions = ("choices",)
     column: str = "text"
     label: str = "label"
     resolution: str = "majority"
