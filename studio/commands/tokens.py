@@ -123,6 +123,11 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError("--max-tokens must be at least 1.")
     if args.output and not (args.drop_over or args.truncate):
         raise StudioError("-o OUT needs --drop-over or --truncate.")
+    if args.truncate and len(args.column) > 1:
+        raise StudioError(
+            "--truncate cuts one column: name one --column (or none: the main text), "
+            f"not {len(args.column)}."
+        )
     dataset = open_input(args.path)
     if args.output:
         # before counting: a refused OUT should not cost a full count first

@@ -125,6 +125,11 @@ def test_errors_exit_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["tokens", path, "--tokenizer", "nobody/no-such-model"]) == 1
     assert "huggingface-cli download nobody/no-such-model" in capsys.readouterr().err
     assert main(["tokens", path, "--drop-over", "-o", str(tmp_path / "x.jsonl")]) == 1
+    capsys.readouterr()
+    two = ["--column", "text", "--column", "other", "--max-tokens", "5", "--truncate", "start"]
+    assert main(["tokens", path, *two, "-o", str(tmp_path / "y.jsonl")]) == 1
+    assert "--truncate cuts one column" in capsys.readouterr().err
+    assert not (tmp_path / "y.jsonl").exists()
 
 
 def test_existing_output_is_refused_before_counting(
