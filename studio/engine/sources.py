@@ -2,8 +2,9 @@
 
 A source is a file (or folder, or glob) with a task name, an optional mapping of common fields
 onto its columns (when the detected shape is not enough) and its own recipe (steps, and rows of
-theirs put back, as in `Recipe.restored`), applied before the mapping. `combine(specs)` loads every source, applies its steps, maps its rows onto the common
-shape and stacks them into ONE `Dataset` with a `task` column:
+theirs put back, as in `Recipe.restored`), applied before the mapping. `combine(specs)` loads
+every source, applies its steps, maps its rows onto the common shape and stacks them into ONE
+`Dataset` with a `task` column:
 
 - common shape `alpaca`: `instruction`, `input`, `output` (text);
 - common shape `chat`: `messages`, a list of `{role, content}` (OpenAI chat);
@@ -19,9 +20,9 @@ messages (the alpaca shape keeps the first user turn and the first assistant tur
 Row ids stay unique and traceable: a source's rows get `_id = offset + their id in the source`,
 where each source's offset starts past the previous source's largest id, so `Dataset.source_of`
 still names the file and line of every row. When the sources change (one removed, or grown by
-its recipe), `moved_ids` carries the combined recipe's row ids over to the new offsets. Columns that do not map are reported (and dropped),
-fields that no column fills are reported and left empty, column by column; only when no source
-maps at all does `combine` raise.
+its recipe), `moved_ids` carries the combined recipe's row ids over to the new offsets.
+Columns that do not map are reported (and dropped), fields that no column fills are reported
+and left empty, column by column; only when no source maps at all does `combine` raise.
 """
 
 from __future__ import annotations

@@ -66,8 +66,18 @@ class TestShellSnapshots:
 
     def test_removed_view(self, snap_compare, data: Path) -> None:  # noqa: ANN001
         async def before(pilot) -> None:  # noqa: ANN001
+            from textual.widgets import DataTable
+
+            from studio.tui.screens.removed import RemovedScreen
+
             await with_steps(pilot)
             await pilot.press("f4")
-            await ready(pilot)
+            # the view lists its rows from a worker; under load it may start after a first
+            # wait, so wait for the rows themselves (bounded)
+            for _ in range(100):
+                await ready(pilot)
+                screen = pilot.app.screen
+                if isinstance(screen, RemovedScreen) and screen.query_one(DataTable).row_count > 0:
+                    break
 
         assert snap_compare(StudioApp([str(data)]), run_before=before)
